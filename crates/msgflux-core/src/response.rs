@@ -1,0 +1,444 @@
+//! What an edit returns, and `consume()`, which mirrors Python msgflux: one
+//! result gives one string, several give a list.
+
+use std::fmt;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use bytes::Bytes;
+use image::DynamicImage;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::format::ImageFormat;
+use crate::input::{InputLoader, LoadedImage, redact_url};
+
+/// The pixels of one result, in the form the provider gave them.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ImageData {
+    /// A URL (http(s), `data:` or `file://`). Provider delivery URLs expire; save them soon.
+    Url(String),
+    /// Base64 of the image file.
+    Base64(String),
+    /// The image file's bytes.
+    Bytes(Bytes),
+}
+
+impl fmt::Debug for ImageData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Url(u) if u.starts_with("data:") => write!(f, "Url(data: {} chars)", u.len()),
+            Self::Url(u) => f.debug_tuple("Url").field(&redact_url(u)).finish(),
+            Self::Base64(s) => write!(f, "Base64({} chars)", s.len()),
+            Self::Bytes(b) => write!(f, "Bytes({} bytes)", b.len()),
+        }
+    }
+}
+
+/// One result image.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct GeneratedImage {
+    /// The pixels, as URL, base64 or bytes.
+    pub data: ImageData,
+    /// The prompt the provider actually used, when it rewrote it.
+    pub revised_prompt: Option<String>,
+    /// The seed that produced it, when known.
+    pub seed: Option<u64>,
+}
+
+impl GeneratedImage {
+    /// A result from its data.
+    pub fn new(data: ImageData) -> Self {
+        Self {
+            data,
+            revised_prompt: None,
+            seed: None,
+        }
+    }
+
+    /// Sets the revised prompt.
+    pub fn with_revised_prompt(mut self, prompt: Option<String>) -> Self {
+        self.revised_prompt = prompt;
+        self
+    }
+
+    /// Sets the seed.
+    pub fn with_seed(mut self, seed: Option<u64>) -> Self {
+        self.seed = seed;
+        self
+    }
+
+    /// The string `consume()` returns for this image: the URL, or the base64.
+    pub fn as_consumed(&self) -> String {
+        match &self.data {
+            ImageData::Url(u) => u.clone(),
+            ImageData::Base64(s) => s.clone(),
+            ImageData::Bytes(b) => BASE64.encode(b),
+        }
+    }
+
+    /// The image file's bytes; URLs are downloaded with the default [`InputLoader`].
+    pub async fn bytes(&self) -> Result<Bytes> {
+        self.bytes_with(&InputLoader::default()).await
+    }
+
+    /// The image file's bytes; URLs are downloaded with this loader's client and limits.
+    pub async fn bytes_with(&self, loader: &InputLoader) -> Result<Bytes> {
+        match &self.data {
+            ImageData::Bytes(b) => Ok(b.clone()),
+            ImageData::Base64(s) => BASE64
+                .decode(s.trim())
+                .map(Bytes::from)
+                .map_err(|e| Error::decode("result", format!("invalid base64: {e}"))),
+            ImageData::Url(u) => {
+                if u.starts_with("data:") || u.starts_with("file://") {
+                    let input = if let Some(path) = u.strip_prefix("file://") {
+                        crate::ImageInput::Path(PathBuf::from(path))
+                    } else {
+                        crate::ImageInput::DataUri(u.clone())
+                    };
+                    Ok(loader.load(&input, "result").await?.bytes)
+                } else {
+                    loader.download(u, "result").await
+                }
+            }
+        }
+    }
+
+    /// The result loaded and sniffed (format, size, MIME type).
+    pub async fn load(&self) -> Result<LoadedImage> {
+        LoadedImage::from_bytes(self.bytes().await?, None, "result")
+    }
+
+    /// The decoded pixels.
+    pub async fn to_image(&self) -> Result<DynamicImage> {
+        self.load().await?.decode()
+    }
+
+    /// Saves the image file to `path` atomically: written to a temporary file
+    /// beside it, then renamed, so a crash never leaves half a file.
+    pub async fn save(&self, path: impl AsRef<Path>) -> Result<PathBuf> {
+        let bytes = self.bytes().await?;
+        let path = path.as_ref().to_path_buf();
+        let target = path.clone();
+        tokio::task::spawn_blocking(move || write_atomic(&target, &bytes))
+            .await
+            .map_err(|e| Error::io(&path, std::io::Error::other(e)))??;
+        Ok(path)
+    }
+
+    /// The format of the image, sniffed from its bytes, where that needs no download.
+    pub fn format_hint(&self) -> Option<ImageFormat> {
+        match &self.data {
+            ImageData::Bytes(b) => ImageFormat::sniff(b),
+            // 32 base64 characters decode to the first 24 bytes, enough for any magic number.
+            ImageData::Base64(s) => BASE64
+                .decode(s.trim().get(..32).unwrap_or(s.trim()))
+                .ok()
+                .and_then(|b| ImageFormat::sniff(&b)),
+            ImageData::Url(u) => {
+                let media = u.strip_prefix("data:")?.split([';', ',']).next()?;
+                ImageFormat::from_name(media)
+            }
+        }
+    }
+}
+
+/// Writes bytes to `path` through a temporary file in the same directory and a rename.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("out.bin");
+/// msgflux_core::write_atomic(&path, b"hello").unwrap();
+/// assert_eq!(std::fs::read(&path).unwrap(), b"hello");
+/// ```
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".msgflux-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(dir, e))?;
+    tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
+    tmp.as_file().sync_all().map_err(|e| Error::io(tmp.path(), e))?;
+    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}
+
+/// Token counts reported by the provider.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Usage {
+    /// Input tokens (text and image).
+    pub input_tokens: Option<u64>,
+    /// Of which image tokens.
+    pub input_image_tokens: Option<u64>,
+    /// Of which text tokens.
+    pub input_text_tokens: Option<u64>,
+    /// Output tokens.
+    pub output_tokens: Option<u64>,
+    /// Total tokens.
+    pub total_tokens: Option<u64>,
+}
+
+/// An estimate of what the call cost.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Cost {
+    /// US dollars.
+    pub usd: f64,
+    /// How it was computed and from which price table (with its date).
+    pub basis: String,
+}
+
+impl Cost {
+    /// A cost in US dollars with the basis of the estimate.
+    pub fn usd(usd: f64, basis: impl Into<String>) -> Self {
+        Self {
+            usd,
+            basis: basis.into(),
+        }
+    }
+}
+
+/// The result of one edit call.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct EditResponse {
+    /// Registered provider name.
+    pub provider: String,
+    /// Model name.
+    pub model: String,
+    /// The result images, in the provider's order.
+    pub images: Vec<GeneratedImage>,
+    /// The provider's request or prediction id.
+    pub request_id: Option<String>,
+    /// Whether the prompt steered the result (false for content-aware fill).
+    pub prompt_used: bool,
+    /// Token counts, where the provider reports them.
+    pub usage: Option<Usage>,
+    /// Cost estimate, where a price is known.
+    pub cost: Option<Cost>,
+    /// Wall-clock time of the call.
+    pub elapsed: Duration,
+    /// Provider metadata that has no typed field (metrics, warnings, what `prepare` changed).
+    pub metadata: serde_json::Value,
+}
+
+impl EditResponse {
+    /// A response with images; other fields empty.
+    pub fn new(provider: impl Into<String>, model: impl Into<String>, images: Vec<GeneratedImage>) -> Self {
+        Self {
+            provider: provider.into(),
+            model: model.into(),
+            images,
+            request_id: None,
+            prompt_used: true,
+            usage: None,
+            cost: None,
+            elapsed: Duration::ZERO,
+            metadata: serde_json::Value::Null,
+        }
+    }
+
+    /// Sets the request id.
+    pub fn with_request_id(mut self, id: Option<String>) -> Self {
+        self.request_id = id;
+        self
+    }
+
+    /// Sets whether the prompt was used.
+    pub fn with_prompt_used(mut self, used: bool) -> Self {
+        self.prompt_used = used;
+        self
+    }
+
+    /// Sets the usage.
+    pub fn with_usage(mut self, usage: Option<Usage>) -> Self {
+        self.usage = usage;
+        self
+    }
+
+    /// Sets the cost estimate.
+    pub fn with_cost(mut self, cost: Option<Cost>) -> Self {
+        self.cost = cost;
+        self
+    }
+
+    /// Sets the metadata.
+    pub fn with_metadata(mut self, metadata: serde_json::Value) -> Self {
+        self.metadata = metadata;
+        self
+    }
+
+    /// Mirrors Python msgflux's `response.consume()`: exactly one image gives
+    /// [`Consumed::One`], several give [`Consumed::Many`]. Each string is a
+    /// URL, or base64 when `response_format` was `base64`.
+    ///
+    /// ```
+    /// use msgflux_core::{Consumed, EditResponse, GeneratedImage, ImageData};
+    /// let one = EditResponse::new("p", "m", vec![GeneratedImage::new(ImageData::Url("https://x/1.png".into()))]);
+    /// assert_eq!(one.consume(), Consumed::One("https://x/1.png".into()));
+    /// ```
+    pub fn consume(&self) -> Consumed {
+        let mut all: Vec<String> = self.images.iter().map(GeneratedImage::as_consumed).collect();
+        if all.len() == 1 {
+            Consumed::One(all.remove(0))
+        } else {
+            Consumed::Many(all)
+        }
+    }
+
+    /// The first image, if any.
+    pub fn first(&self) -> Option<&GeneratedImage> {
+        self.images.first()
+    }
+
+    /// Saves every image into `dir` as `{stem}.{ext}` (one) or `{stem}-{i}.{ext}` (several),
+    /// atomically, and returns the paths in order.
+    pub async fn save_all(&self, dir: impl AsRef<Path>, stem: &str) -> Result<Vec<PathBuf>> {
+        let dir = dir.as_ref();
+        let mut paths = Vec::with_capacity(self.images.len());
+        for (i, image) in self.images.iter().enumerate() {
+            let bytes = image.bytes().await?;
+            let ext = ImageFormat::sniff(&bytes).map(ImageFormat::extension).unwrap_or("bin");
+            let name = if self.images.len() == 1 {
+                format!("{stem}.{ext}")
+            } else {
+                format!("{stem}-{i}.{ext}")
+            };
+            let path = dir.join(name);
+            let target = path.clone();
+            tokio::task::spawn_blocking(move || write_atomic(&target, &bytes))
+                .await
+                .map_err(|e| Error::io(&path, std::io::Error::other(e)))??;
+            paths.push(path);
+        }
+        Ok(paths)
+    }
+}
+
+/// What `consume()` returns: one string, or a list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Consumed {
+    /// Exactly one result.
+    One(String),
+    /// Zero or several results.
+    Many(Vec<String>),
+}
+
+impl Consumed {
+    /// The single result, if there is exactly one.
+    pub fn as_one(&self) -> Option<&str> {
+        match self {
+            Self::One(s) => Some(s),
+            Self::Many(_) => None,
+        }
+    }
+
+    /// Every result as a list, whichever form it is.
+    pub fn into_vec(self) -> Vec<String> {
+        match self {
+            Self::One(s) => vec![s],
+            Self::Many(v) => v,
+        }
+    }
+
+    /// How many results.
+    pub fn len(&self) -> usize {
+        match self {
+            Self::One(_) => 1,
+            Self::Many(v) => v.len(),
+        }
+    }
+
+    /// True when there are no results.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// One event of a streamed edit.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum EditEvent {
+    /// A partial image (lower quality, arrives while the final one renders).
+    Partial {
+        /// Which partial image (0-based).
+        index: u32,
+        /// The partial image.
+        image: GeneratedImage,
+    },
+    /// The final result; always the last event.
+    Completed(EditResponse),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(u: &str) -> GeneratedImage {
+        GeneratedImage::new(ImageData::Url(u.into()))
+    }
+
+    #[test]
+    fn consume_returns_a_list_for_several_results() {
+        let response = EditResponse::new("p", "m", vec![url("a"), url("b")]);
+        assert_eq!(response.consume(), Consumed::Many(vec!["a".into(), "b".into()]));
+        assert_eq!(response.consume().len(), 2);
+    }
+
+    #[test]
+    fn consume_returns_base64_for_bytes() {
+        let response = EditResponse::new(
+            "p",
+            "m",
+            vec![GeneratedImage::new(ImageData::Bytes(Bytes::from_static(b"hi")))],
+        );
+        assert_eq!(response.consume(), Consumed::One("aGk=".into()));
+    }
+
+    #[test]
+    fn consumed_serialises_as_a_string_or_a_list() {
+        assert_eq!(
+            serde_json::to_string(&Consumed::One("a".into())).expect("json"),
+            "\"a\""
+        );
+        assert_eq!(
+            serde_json::to_string(&Consumed::Many(vec!["a".into()])).expect("json"),
+            "[\"a\"]"
+        );
+    }
+
+    #[tokio::test]
+    async fn save_writes_the_file_and_leaves_no_temporary_behind() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let image = GeneratedImage::new(ImageData::Base64(BASE64.encode(b"pixels")));
+        let path = image.save(dir.path().join("out.png")).await.expect("save");
+        assert_eq!(std::fs::read(&path).expect("read"), b"pixels");
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("ls")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("out.png")]);
+    }
+
+    #[tokio::test]
+    async fn a_failed_save_leaves_no_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let image = GeneratedImage::new(ImageData::Base64("not base64 !!!".into()));
+        let target = dir.path().join("out.png");
+        assert!(image.save(&target).await.is_err());
+        assert_eq!(std::fs::read_dir(dir.path()).expect("ls").count(), 0);
+    }
+}

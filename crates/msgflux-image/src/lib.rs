@@ -1,0 +1,1 @@
+//! Image and mask utilities (being built).

@@ -1,0 +1,1 @@
+//! The replicate provider (being built).

@@ -1,0 +1,2 @@
+//! msgflux facade (being built).
+pub use msgflux_core::*;

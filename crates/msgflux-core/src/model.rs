@@ -142,6 +142,7 @@ impl Model {
 
     /// Loads and checks a request against the capability table without sending it.
     pub async fn validate(&self, request: EditRequest) -> Result<LoadedRequest> {
+        self.provider.resolve_capabilities().await?;
         let loaded = request.load(&self.loader).await?;
         let loaded = if loaded.prepare {
             self.provider.prepare(loaded).await?

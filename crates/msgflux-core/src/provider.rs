@@ -64,6 +64,15 @@ pub trait EditProvider: Send + Sync + fmt::Debug + 'static {
     /// What the model accepts.
     fn capabilities(&self) -> &Capabilities;
 
+    /// Learns what [`capabilities`](EditProvider::capabilities) depends on when
+    /// that is only known at run time (Replicate reads a model's input schema
+    /// from its API). [`Model`](crate::Model) awaits it before loading and
+    /// checking every request, so implementations cache the answer. The
+    /// default does nothing.
+    async fn resolve_capabilities(&self) -> Result<()> {
+        Ok(())
+    }
+
     /// Converts inputs that break the model's rules when `request.prepare` is
     /// set (resize, re-encode), before validation. The default changes nothing.
     async fn prepare(&self, request: LoadedRequest) -> Result<LoadedRequest> {

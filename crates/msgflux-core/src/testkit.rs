@@ -96,6 +96,11 @@ impl MemoryProvider {
         self.calls.load(Ordering::SeqCst)
     }
 
+    /// Calls in flight right now.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::SeqCst)
+    }
+
     /// Most calls that were in flight at once.
     pub fn peak_in_flight(&self) -> usize {
         self.peak.load(Ordering::SeqCst)

@@ -1,0 +1,138 @@
+//! The OpenAI `images/edits` emulator of this crate's tests, as a program:
+//! lets examples (and CI) run end to end without a key or the network.
+//!
+//! ```text
+//! openai-emulator [--port N]                      serve on 127.0.0.1 until killed
+//! openai-emulator [--port N] [--expect-requests N] -- COMMAND [ARG...]
+//! ```
+//!
+//! With a command, the emulator runs it with `OPENAI_BASE_URL` and
+//! `OPENAI_API_KEY` pointing at itself (and `{base_url}` in the arguments
+//! replaced by the base URL), then exits with the command's status, or with
+//! status 1 when it saw a request that breaks the spec or the service's rules,
+//! or not the expected number of requests:
+//!
+//! ```text
+//! cargo build -p edit-openai
+//! cargo run -p msgflux-openai --example openai-emulator -- --expect-requests 1 -- \
+//!     target/debug/edit-openai --base-url {base_url} --out target/edit-openai
+//! ```
+
+#[allow(dead_code)]
+#[path = "../tests/support/spec.rs"]
+mod spec;
+
+#[allow(dead_code)]
+#[path = "../tests/support/emulator.rs"]
+mod emulator;
+
+use std::process::ExitCode;
+
+use emulator::{EMULATOR_KEY, Emulator};
+
+struct Args {
+    port: u16,
+    expect_requests: Option<usize>,
+    command: Vec<String>,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        port: 0,
+        expect_requests: None,
+        command: Vec::new(),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--port" => {
+                let value = it.next().ok_or("--port needs a number")?;
+                args.port = value.parse().map_err(|_| format!("--port: `{value}` is not a port"))?;
+            }
+            "--expect-requests" => {
+                let value = it.next().ok_or("--expect-requests needs a number")?;
+                args.expect_requests = Some(
+                    value
+                        .parse()
+                        .map_err(|_| format!("--expect-requests: `{value}` is not a number"))?,
+                );
+            }
+            "--" => {
+                args.command = it.collect();
+                break;
+            }
+            "-h" | "--help" => return Err(String::new()),
+            other => return Err(format!("unknown argument `{other}`")),
+        }
+    }
+    Ok(args)
+}
+
+const USAGE: &str = "usage: openai-emulator [--port N] [--expect-requests N] [-- COMMAND [ARG...]]";
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(args) => args,
+        Err(message) => {
+            if !message.is_empty() {
+                eprintln!("openai-emulator: {message}");
+            }
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let emulator = Emulator::start_on(&format!("127.0.0.1:{}", args.port)).await;
+    let base_url = emulator.base_url();
+    eprintln!("openai-emulator: serving {base_url} (key {EMULATOR_KEY})");
+    if args.command.is_empty() {
+        std::future::pending::<()>().await;
+        return ExitCode::SUCCESS;
+    }
+    let command: Vec<String> = args
+        .command
+        .iter()
+        .map(|a| a.replace("{base_url}", &base_url))
+        .collect();
+    let child_base_url = base_url.clone();
+    let status = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(&command[0])
+            .args(&command[1..])
+            .env("OPENAI_BASE_URL", child_base_url)
+            .env("OPENAI_API_KEY", EMULATOR_KEY)
+            .status()
+    })
+    .await;
+    let status = match status {
+        Ok(Ok(status)) => status,
+        Ok(Err(err)) => {
+            eprintln!("openai-emulator: cannot run `{}`: {err}", args.command[0]);
+            return ExitCode::from(1);
+        }
+        Err(err) => {
+            eprintln!("openai-emulator: the command runner failed: {err}");
+            return ExitCode::from(1);
+        }
+    };
+    let mut failed = !status.success();
+    if failed {
+        eprintln!("openai-emulator: the command failed ({status})");
+    }
+    let problems = emulator.problems();
+    for problem in &problems {
+        eprintln!("openai-emulator: bad request: {problem}");
+    }
+    failed |= !problems.is_empty();
+    let count = emulator.post_count();
+    if let Some(expected) = args.expect_requests
+        && count != expected
+    {
+        eprintln!("openai-emulator: expected {expected} edit requests, got {count}");
+        failed = true;
+    }
+    eprintln!(
+        "openai-emulator: {count} edit request(s), {} problem(s)",
+        problems.len()
+    );
+    if failed { ExitCode::from(1) } else { ExitCode::SUCCESS }
+}

@@ -152,7 +152,7 @@ fn min_level_side() -> usize { std::env::var("PM_MINSIDE").ok().and_then(|v| v.p
 /// Coarse levels stop before one would have fewer whole known patches than this.
 const MIN_SOURCES: usize = 64;
 /// PatchMatch passes per EM iteration (alternating scan direction).
-const SEARCH_PASSES: usize = 2;
+fn search_passes() -> usize { std::env::var("PM_PASSES").ok().and_then(|v| v.parse().ok()).unwrap_or(2) }
 /// Extra passes on the coarsest level, whose matches start random.
 const FIRST_SEARCH_PASSES: usize = 6;
 /// Neighbourhood radius of the fast-marching start on the coarsest level.
@@ -190,7 +190,7 @@ pub(crate) fn complete(raster: &mut Raster, hole: &[bool], settings: &PatchMatch
             let passes = if index == coarsest && em == 0 {
                 FIRST_SEARCH_PASSES
             } else {
-                SEARCH_PASSES
+                search_passes()
             };
             for pass in 0..passes {
                 let stream = mix(settings.seed, &[index as u64, em as u64, pass as u64]);

@@ -28,7 +28,10 @@ fn main() -> ExitCode {
 fn run() -> Result<(), String> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [algorithm, image, mask, out, flags @ ..] = args.as_slice() else {
-        return Err("usage: fill patchmatch|telea IMAGE MASK OUT [--seed N] [--patch-size N] [--iterations N] [--radius N]".into());
+        return Err(
+            "usage: fill patchmatch|telea IMAGE MASK OUT [--seed N] [--patch-size N] [--iterations N] [--radius N]"
+                .into(),
+        );
     };
     let mut patchmatch_settings = PatchMatchSettings::default();
     let mut telea_settings = TeleaSettings::default();
@@ -36,7 +39,9 @@ fn run() -> Result<(), String> {
         let [flag, value] = pair else {
             return Err(format!("{} needs a value", pair[0]));
         };
-        let number: u64 = value.parse().map_err(|_| format!("{flag}: expected a number, got {value}"))?;
+        let number: u64 = value
+            .parse()
+            .map_err(|_| format!("{flag}: expected a number, got {value}"))?;
         let small = u32::try_from(number).map_err(|_| format!("{flag}: {number} is too large"))?;
         match flag.as_str() {
             "--seed" => patchmatch_settings = patchmatch_settings.with_seed(number),
@@ -52,8 +57,9 @@ fn run() -> Result<(), String> {
     let fill = |started: &mut Option<Instant>| -> Result<DynamicImage, String> {
         *started = Some(Instant::now());
         let result = match &image {
-            DynamicImage::ImageLuma8(grey) => fill_buffer(grey, algorithm, &hole, &patchmatch_settings, &telea_settings)
-                .map(DynamicImage::ImageLuma8),
+            DynamicImage::ImageLuma8(grey) => {
+                fill_buffer(grey, algorithm, &hole, &patchmatch_settings, &telea_settings).map(DynamicImage::ImageLuma8)
+            }
             other if other.color().has_alpha() => fill_buffer(
                 &other.to_rgba8(),
                 algorithm,
@@ -62,8 +68,14 @@ fn run() -> Result<(), String> {
                 &telea_settings,
             )
             .map(DynamicImage::ImageRgba8),
-            other => fill_buffer(&other.to_rgb8(), algorithm, &hole, &patchmatch_settings, &telea_settings)
-                .map(DynamicImage::ImageRgb8),
+            other => fill_buffer(
+                &other.to_rgb8(),
+                algorithm,
+                &hole,
+                &patchmatch_settings,
+                &telea_settings,
+            )
+            .map(DynamicImage::ImageRgb8),
         };
         result.map_err(|e| e.to_string())
     };
@@ -88,6 +100,9 @@ fn fill_buffer<P: Pixel<Subpixel = u8>>(
     match algorithm {
         "patchmatch" => patchmatch::inpaint(image, hole, patchmatch_settings, &CancelFlag::new()),
         "telea" => telea::inpaint(image, hole, telea_settings, &CancelFlag::new()),
-        other => Err(msgflux_core::Error::invalid("algorithm", format!("expected patchmatch or telea, got {other}"))),
+        other => Err(msgflux_core::Error::invalid(
+            "algorithm",
+            format!("expected patchmatch or telea, got {other}"),
+        )),
     }
 }

@@ -183,7 +183,11 @@ impl HoleMask {
     /// # Panics
     ///
     /// When the three sizes differ.
-    pub fn composite<P>(&self, original: &ImageBuffer<P, Vec<u8>>, filled: &ImageBuffer<P, Vec<u8>>) -> ImageBuffer<P, Vec<u8>>
+    pub fn composite<P>(
+        &self,
+        original: &ImageBuffer<P, Vec<u8>>,
+        filled: &ImageBuffer<P, Vec<u8>>,
+    ) -> ImageBuffer<P, Vec<u8>>
     where
         P: Pixel<Subpixel = u8>,
     {
@@ -191,7 +195,10 @@ impl HoleMask {
         assert_eq!(filled.dimensions(), (self.width, self.height), "filled size");
         let channels = usize::from(P::CHANNEL_COUNT);
         let mut out = original.clone();
-        let pixels = out.as_mut().chunks_exact_mut(channels).zip(filled.as_raw().chunks_exact(channels));
+        let pixels = out
+            .as_mut()
+            .chunks_exact_mut(channels)
+            .zip(filled.as_raw().chunks_exact(channels));
         for ((dst, src), &strength) in pixels.zip(&self.strength) {
             match strength {
                 0 => {}

@@ -30,7 +30,7 @@ pub const OPTION_RADIUS: &str = "radius";
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct LocalEditOptions {
-    /// Patch side for `local/patchmatch`: odd, 3 to 15 (default 7).
+    /// Patch side for `local/patchmatch`: odd, 3 to 15 (default 9).
     pub patch_size: Option<u32>,
     /// EM iterations per level for `local/patchmatch`: 1 to 20 (default 4).
     pub iterations: Option<u32>,
@@ -77,7 +77,7 @@ pub(crate) fn patchmatch_specs() -> Vec<OptionSpec> {
         OptionSpec::integer(
             OPTION_PATCH_SIZE,
             i64::from(PatchMatchSettings::MIN_PATCH_SIZE)..=i64::from(PatchMatchSettings::MAX_PATCH_SIZE),
-            "side of the compared patches in pixels, odd (default 7); larger keeps larger structures together",
+            "side of the compared patches in pixels, odd (default 9); larger keeps larger structures together",
         ),
         OptionSpec::integer(
             OPTION_ITERATIONS,

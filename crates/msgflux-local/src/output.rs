@@ -76,7 +76,9 @@ mod tests {
 
     #[test]
     fn url_format_without_a_directory_gives_a_data_url() {
-        let data = Delivery::new(ResponseFormat::Url, None).deliver(b"png", "x").expect("deliver");
+        let data = Delivery::new(ResponseFormat::Url, None)
+            .deliver(b"png", "x")
+            .expect("deliver");
         assert_eq!(data, ImageData::Url("data:image/png;base64,cG5n".into()));
     }
 

@@ -85,9 +85,10 @@ impl Algorithm {
             .with_sizes(SizeRule::InputSize)
             .with_response_formats([ResponseFormat::Url, ResponseFormat::Base64]);
         match self {
-            Self::PatchMatch => options::patchmatch_specs()
-                .into_iter()
-                .fold(common.with_n(1..=MAX_VARIATIONS).with_seed(true), Capabilities::with_option),
+            Self::PatchMatch => options::patchmatch_specs().into_iter().fold(
+                common.with_n(1..=MAX_VARIATIONS).with_seed(true),
+                Capabilities::with_option,
+            ),
             Self::Telea => options::telea_specs()
                 .into_iter()
                 .fold(common.with_n(1..=1).with_seed(false), Capabilities::with_option),
@@ -578,7 +579,15 @@ mod tests {
         wait_until(|| fills.running.load(Ordering::SeqCst) == 1).await;
         edit.abort();
         wait_until(|| fills.running.load(Ordering::SeqCst) == 0).await;
-        assert_eq!(fills.cancelled.load(Ordering::SeqCst), 1, "the fill saw the cancellation");
-        assert_eq!(fills.completed.load(Ordering::SeqCst), 0, "the fill did not run to the end");
+        assert_eq!(
+            fills.cancelled.load(Ordering::SeqCst),
+            1,
+            "the fill saw the cancellation"
+        );
+        assert_eq!(
+            fills.completed.load(Ordering::SeqCst),
+            0,
+            "the fill did not run to the end"
+        );
     }
 }

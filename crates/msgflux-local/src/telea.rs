@@ -271,7 +271,11 @@ mod tests {
     fn a_flat_image_is_filled_with_its_colour_whatever_the_hole_held() {
         let inside = |x: u32, y: u32| (5..19).contains(&x) && (8..14).contains(&y);
         let image = RgbImage::from_fn(24, 24, |x, y| {
-            if inside(x, y) { Rgb([255, 0, 255]) } else { Rgb([40, 120, 200]) }
+            if inside(x, y) {
+                Rgb([255, 0, 255])
+            } else {
+                Rgb([40, 120, 200])
+            }
         });
         let hole = HoleMask::from_fn(24, 24, inside);
         let out = inpaint(&image, &hole, &TeleaSettings::default(), &CancelFlag::new()).expect("fill");
@@ -300,8 +304,13 @@ mod tests {
     fn a_radius_of_zero_is_refused_naming_the_option() {
         let image = GrayImage::new(8, 8);
         let hole = HoleMask::from_fn(8, 8, |x, _| x == 3);
-        let err = inpaint(&image, &hole, &TeleaSettings::default().with_radius(0), &CancelFlag::new())
-            .expect_err("radius 0");
+        let err = inpaint(
+            &image,
+            &hole,
+            &TeleaSettings::default().with_radius(0),
+            &CancelFlag::new(),
+        )
+        .expect_err("radius 0");
         assert!(err.to_string().contains("option radius"), "{err}");
     }
 

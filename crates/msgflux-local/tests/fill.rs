@@ -8,7 +8,11 @@ use msgflux_local::{CancelFlag, HoleMask, PatchMatchSettings, TeleaSettings, pat
 fn scene(side: u32) -> RgbImage {
     RgbImage::from_fn(side, side, |x, y| {
         let stripe = if (x + 2 * y) % 11 < 4 { 50 } else { 0 };
-        let disc = if (x as i32 - 20).pow(2) + (y as i32 - 24).pow(2) < 120 { 90 } else { 0 };
+        let disc = if (x as i32 - 20).pow(2) + (y as i32 - 24).pow(2) < 120 {
+            90
+        } else {
+            0
+        };
         Rgb([
             (x * 3 + stripe) as u8,
             (y * 2 + disc) as u8,
@@ -43,31 +47,49 @@ fn psnr_inside(reference: &GrayImage, result: &GrayImage, hole: &HoleMask) -> f6
         }
     }
     let mse = sum / count;
-    if mse == 0.0 { f64::INFINITY } else { 10.0 * (255.0f64 * 255.0 / mse).log10() }
+    if mse == 0.0 {
+        f64::INFINITY
+    } else {
+        10.0 * (255.0f64 * 255.0 / mse).log10()
+    }
 }
 
 fn patchmatch_with_seed(image: &RgbImage, hole: &HoleMask, seed: u64) -> RgbImage {
-    patchmatch::inpaint(image, hole, &PatchMatchSettings::default().with_seed(seed), &CancelFlag::new()).expect("fill")
+    patchmatch::inpaint(
+        image,
+        hole,
+        &PatchMatchSettings::default().with_seed(seed),
+        &CancelFlag::new(),
+    )
+    .expect("fill")
 }
 
 #[test]
 fn patchmatch_is_deterministic_for_a_seed() {
     let image = scene(64);
     let hole = square_hole(64, 20, 40);
-    assert_eq!(patchmatch_with_seed(&image, &hole, 11), patchmatch_with_seed(&image, &hole, 11));
+    assert_eq!(
+        patchmatch_with_seed(&image, &hole, 11),
+        patchmatch_with_seed(&image, &hole, 11)
+    );
 }
 
 #[test]
 fn different_seeds_give_different_fills() {
     let image = scene(64);
     let hole = square_hole(64, 20, 40);
-    assert_ne!(patchmatch_with_seed(&image, &hole, 1), patchmatch_with_seed(&image, &hole, 2));
+    assert_ne!(
+        patchmatch_with_seed(&image, &hole, 1),
+        patchmatch_with_seed(&image, &hole, 2)
+    );
 }
 
 #[test]
 fn patchmatch_leaves_pixels_outside_the_hole_untouched() {
     let image = scene(80);
-    let hole = HoleMask::from_fn(80, 80, |x, y| (x as i32 - 40).pow(2) + (y as i32 - 35).pow(2) < 150 || x == 70);
+    let hole = HoleMask::from_fn(80, 80, |x, y| {
+        (x as i32 - 40).pow(2) + (y as i32 - 35).pow(2) < 150 || x == 70
+    });
     let filled = patchmatch_with_seed(&image, &hole, 3);
     for (x, y, p) in image.enumerate_pixels() {
         if !hole.is_hole(x, y) {
@@ -98,7 +120,10 @@ fn neither_fill_reads_what_the_hole_held() {
             *p = Rgb([255, 0, 255]);
         }
     }
-    assert_eq!(patchmatch_with_seed(&original, &hole, 5), patchmatch_with_seed(&scribbled, &hole, 5));
+    assert_eq!(
+        patchmatch_with_seed(&original, &hole, 5),
+        patchmatch_with_seed(&scribbled, &hole, 5)
+    );
     let telea = |image: &RgbImage| telea::inpaint(image, &hole, &TeleaSettings::default(), &CancelFlag::new());
     assert_eq!(telea(&original).expect("fill"), telea(&scribbled).expect("fill"));
 }
@@ -115,13 +140,22 @@ fn patchmatch_restores_a_periodic_texture_far_better_than_a_smooth_fill() {
     let smooth = telea::inpaint(&image, &hole, &TeleaSettings::default(), &CancelFlag::new()).expect("fill");
     let (ours, baseline) = (psnr_inside(&image, &filled, &hole), psnr_inside(&image, &smooth, &hole));
     assert!(ours > 25.0, "PatchMatch PSNR in the hole {ours:.1} dB");
-    assert!(ours > baseline + 5.0, "PatchMatch {ours:.1} dB vs Telea {baseline:.1} dB");
+    assert!(
+        ours > baseline + 5.0,
+        "PatchMatch {ours:.1} dB vs Telea {baseline:.1} dB"
+    );
 }
 
 #[test]
 fn a_hole_in_the_image_corner_is_filled_from_its_surroundings() {
     // A flat area on the left, busy texture on the right; the hole sits in the flat corner.
-    let image = RgbImage::from_fn(64, 64, |x, y| if x < 32 { Rgb([30, 140, 90]) } else { *scene(64).get_pixel(x, y) });
+    let image = RgbImage::from_fn(64, 64, |x, y| {
+        if x < 32 {
+            Rgb([30, 140, 90])
+        } else {
+            *scene(64).get_pixel(x, y)
+        }
+    });
     let hole = HoleMask::from_fn(64, 64, |x, y| x < 10 && y < 10);
     let filled = patchmatch_with_seed(&image, &hole, 0);
     assert!((0..10).all(|x| (0..10).all(|y| *filled.get_pixel(x, y) == Rgb([30, 140, 90]))));
@@ -146,13 +180,19 @@ fn alpha_is_filled_like_a_colour_channel() {
 #[test]
 fn a_feathered_mask_blends_the_fill_over_the_original() {
     // A grey area with a black spot of two pixels: one fully masked, one half.
-    let image = GrayImage::from_fn(32, 32, |x, y| Luma(if y == 16 && (24..26).contains(&x) { [0] } else { [200] }));
+    let image = GrayImage::from_fn(32, 32, |x, y| {
+        Luma(if y == 16 && (24..26).contains(&x) { [0] } else { [200] })
+    });
     let mut hole = HoleMask::new(32, 32);
     hole.set(24, 16, 255);
     hole.set(25, 16, 128);
     let filled = telea::inpaint(&image, &hole, &TeleaSettings::default(), &CancelFlag::new()).expect("fill");
     assert_eq!(filled.get_pixel(24, 16)[0], 200, "fully masked: the fill");
-    assert_eq!(filled.get_pixel(25, 16)[0], 100, "half masked: half fill (200), half original (0)");
+    assert_eq!(
+        filled.get_pixel(25, 16)[0],
+        100,
+        "half masked: half fill (200), half original (0)"
+    );
 }
 
 #[test]
@@ -161,7 +201,10 @@ fn an_even_patch_size_is_refused_naming_the_option() {
     let hole = square_hole(32, 10, 20);
     let settings = PatchMatchSettings::default().with_patch_size(8);
     let err = patchmatch::inpaint(&image, &hole, &settings, &CancelFlag::new()).expect_err("even patch");
-    assert!(matches!(err, Error::InvalidInput { ref param, .. } if param == "option patch_size"), "{err}");
+    assert!(
+        matches!(err, Error::InvalidInput { ref param, .. } if param == "option patch_size"),
+        "{err}"
+    );
     assert!(err.to_string().contains("must be odd"), "{err}");
 }
 
@@ -169,8 +212,13 @@ fn an_even_patch_size_is_refused_naming_the_option() {
 fn a_cancelled_patchmatch_fill_returns_cancelled() {
     let flag = CancelFlag::new();
     flag.cancel();
-    let err = patchmatch::inpaint(&scene(64), &square_hole(64, 20, 40), &PatchMatchSettings::default(), &flag)
-        .expect_err("cancelled");
+    let err = patchmatch::inpaint(
+        &scene(64),
+        &square_hole(64, 20, 40),
+        &PatchMatchSettings::default(),
+        &flag,
+    )
+    .expect_err("cancelled");
     assert!(matches!(err, Error::Cancelled(_)), "{err}");
 }
 
@@ -182,5 +230,9 @@ fn an_empty_hole_and_a_full_hole_are_refused() {
     assert!(empty.to_string().contains("mask is empty: nothing to fill"), "{empty}");
     let full = HoleMask::from_fn(16, 16, |_, _| true);
     let full = telea::inpaint(&image, &full, &TeleaSettings::default(), &CancelFlag::new()).expect_err("full");
-    assert!(full.to_string().contains("mask covers the whole image: nothing to sample from"), "{full}");
+    assert!(
+        full.to_string()
+            .contains("mask covers the whole image: nothing to sample from"),
+        "{full}"
+    );
 }

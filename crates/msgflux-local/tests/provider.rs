@@ -43,16 +43,26 @@ async fn the_global_registry_knows_local_with_both_models() {
     assert_eq!(model.id(), "local/patchmatch");
     let registration = Registry::global().get(LOCAL_SCHEME).expect("registered");
     assert_eq!(registration.models, &["patchmatch", "telea"]);
-    assert!(!Registry::global().describe("local/telea").expect("describe").honours_prompt);
+    assert!(
+        !Registry::global()
+            .describe("local/telea")
+            .expect("describe")
+            .honours_prompt
+    );
 }
 
 #[test]
 fn explicit_registration_works_in_a_fresh_registry_and_refuses_a_second_one() {
     let registry = Registry::new();
     register_local_provider(&registry).expect("first");
-    let model = registry.model("local/telea", &ProviderConfig::default()).expect("model");
+    let model = registry
+        .model("local/telea", &ProviderConfig::default())
+        .expect("model");
     assert_eq!(model.id(), "local/telea");
-    assert!(matches!(register_local_provider(&registry), Err(Error::DuplicateProvider { .. })));
+    assert!(matches!(
+        register_local_provider(&registry),
+        Err(Error::DuplicateProvider { .. })
+    ));
 }
 
 #[test]
@@ -79,7 +89,10 @@ async fn a_request_without_a_mask_is_refused_naming_the_mask() {
         .image(sample_image(SIDE, SIDE))
         .await
         .expect_err("no mask");
-    assert!(matches!(err, Error::InvalidInput { ref param, .. } if param == "mask"), "{err}");
+    assert!(
+        matches!(err, Error::InvalidInput { ref param, .. } if param == "mask"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -90,7 +103,10 @@ async fn an_opaque_mask_is_refused_as_empty() {
         .mask(mask_with_alpha(|_, _| 255))
         .await
         .expect_err("empty mask");
-    assert!(matches!(err, Error::InvalidInput { ref param, .. } if param == "mask"), "{err}");
+    assert!(
+        matches!(err, Error::InvalidInput { ref param, .. } if param == "mask"),
+        "{err}"
+    );
     assert!(err.to_string().contains("mask is empty: nothing to fill"), "{err}");
 }
 
@@ -103,7 +119,8 @@ async fn a_fully_transparent_mask_is_refused_as_leaving_nothing_to_sample() {
         .await
         .expect_err("full mask");
     assert!(
-        err.to_string().contains("mask covers the whole image: nothing to sample from"),
+        err.to_string()
+            .contains("mask covers the whole image: nothing to sample from"),
         "{err}"
     );
 }
@@ -136,7 +153,9 @@ async fn pixels_outside_the_mask_come_back_exactly() {
         .expect("edit");
     let before = image::load_from_memory(&image).expect("decode").to_rgba8();
     let after = response.images[0].to_image().await.expect("decode").to_rgba8();
-    let mask = image::load_from_memory(&sample_mask(SIDE, SIDE)).expect("mask").to_rgba8();
+    let mask = image::load_from_memory(&sample_mask(SIDE, SIDE))
+        .expect("mask")
+        .to_rgba8();
     let mut filled = 0;
     for (x, y, keep) in mask.enumerate_pixels() {
         if keep[3] == 255 {
@@ -166,7 +185,9 @@ async fn variations_use_consecutive_seeds_and_differ() {
 #[tokio::test]
 async fn an_output_directory_turns_urls_into_files() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let provider = LocalProvider::builder(Algorithm::Telea).with_output_dir(dir.path()).build();
+    let provider = LocalProvider::builder(Algorithm::Telea)
+        .with_output_dir(dir.path())
+        .build();
     let response = Model::from_provider(Arc::new(provider))
         .edit("")
         .image(sample_image(SIDE, SIDE))
@@ -204,15 +225,26 @@ async fn an_even_patch_size_is_refused_before_any_fill() {
         .options(LocalEditOptions::default().with_patch_size(8))
         .await
         .expect_err("even");
-    assert!(matches!(err, Error::InvalidInput { ref param, .. } if param == "option patch_size"), "{err}");
+    assert!(
+        matches!(err, Error::InvalidInput { ref param, .. } if param == "option patch_size"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
 async fn telea_refuses_a_seed_and_a_patch_size() {
     let telea = model(Algorithm::Telea);
-    let request = || telea.edit("").image(sample_image(SIDE, SIDE)).mask(sample_mask(SIDE, SIDE));
+    let request = || {
+        telea
+            .edit("")
+            .image(sample_image(SIDE, SIDE))
+            .mask(sample_mask(SIDE, SIDE))
+    };
     let err = request().seed(1).await.expect_err("seed");
-    assert!(matches!(err, Error::InvalidInput { ref param, .. } if param == "seed"), "{err}");
+    assert!(
+        matches!(err, Error::InvalidInput { ref param, .. } if param == "seed"),
+        "{err}"
+    );
     let err = request().option("patch_size", 7).await.expect_err("patch size");
     assert!(err.to_string().contains("patch_size"), "{err}");
 }

@@ -277,7 +277,7 @@ impl fmt::Display for Placement {
 }
 
 /// The largest rectangle of the source's aspect inside `canvas`, centred.
-fn contain(source: Size, canvas: Size) -> Rect {
+pub(crate) fn contain(source: Size, canvas: Size) -> Rect {
     let scale = (canvas.width as f64 / source.width as f64).min(canvas.height as f64 / source.height as f64);
     let w = ((source.width as f64 * scale).round() as u32).clamp(1, canvas.width);
     let h = ((source.height as f64 * scale).round() as u32).clamp(1, canvas.height);

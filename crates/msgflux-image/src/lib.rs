@@ -7,23 +7,43 @@ mod decode;
 mod encode;
 // Rectangles, fit modes and the placement shared by an image and its mask.
 mod geometry;
-// The mask type and its conventions.
-mod mask;
-// Prepare an image and mask for a target.
-mod prepare;
 // Resampling (fast_image_resize).
 mod resize;
-// Mask builders.
+
+// The mask type and its conventions.
+mod mask;
+// Mask operations: invert, dilate, erode, feather, union, intersection.
+mod ops;
+// Mask builders: rectangle, ellipse, polygon, strokes, threshold, colour, alpha.
 mod shapes;
+// Checking a mask against its image and a provider's rules.
+mod validate;
+
+// Prepare an image and mask for a target.
+mod prepare;
+
+// Side-by-side view, difference heatmap, mask-leak report.
+mod compare;
+// Composite-back and crop-to-mask.
+mod composite;
+// Label text for comparisons.
+mod text;
 
 pub use decode::{Decoded, decode, decode_file};
 pub use encode::{EncodeSetting, PngLevel, encode, encode_png};
 pub use geometry::{CropAnchor, Fit, PadFill, Placement, Rect};
+
 pub use mask::{Mask, convert_mask};
+pub use shapes::Stroke;
+pub use validate::MaskRules;
+
 pub use prepare::{
     EncodeAttempt, ImageSummary, PrepareReport, PrepareTarget, Prepared, PreparedInputs, TargetSize, prepare,
     prepare_bytes, prepare_loaded,
 };
+
+pub use compare::{CompareOptions, LeakReport, Overlay, difference_heatmap, leak_report, side_by_side};
+pub use composite::{MaskCrop, composite_back, crop_to_mask};
 
 /// Re-exported: the orientation type of [`Decoded::orientation`].
 pub use image::metadata::Orientation;

@@ -204,6 +204,10 @@ pub struct EditRequest<I = ImageInput> {
     pub prepare: bool,
     /// Give up after this long (the call is cancelled, remote jobs too where the provider can).
     pub timeout: Option<Duration>,
+    /// What [`EditProvider::prepare`](crate::EditProvider::prepare) changed, in the
+    /// provider's own words; the provider copies it into [`EditResponse::metadata`](crate::EditResponse::metadata).
+    /// `None` when nothing was prepared.
+    pub prepare_report: Option<serde_json::Value>,
 }
 
 /// A request whose inputs are loaded: what [`EditProvider::edit`](crate::EditProvider::edit) receives.
@@ -223,6 +227,7 @@ impl EditRequest<ImageInput> {
             options: BTreeMap::new(),
             prepare: false,
             timeout: None,
+            prepare_report: None,
         }
     }
 
@@ -270,6 +275,7 @@ impl EditRequest<ImageInput> {
             options: self.options,
             prepare: self.prepare,
             timeout: self.timeout,
+            prepare_report: self.prepare_report,
         })
     }
 }

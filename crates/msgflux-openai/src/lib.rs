@@ -19,6 +19,8 @@ mod error;
 mod response;
 // Streamed partial images.
 mod stream;
+// The opt-in conversion of inputs that break a model's rules.
+mod prepare;
 // Prices and cost estimates.
 mod pricing;
 // Registration under `openai` and `azure`.

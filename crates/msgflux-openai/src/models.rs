@@ -26,7 +26,7 @@ pub const DEFAULT_MODEL: &str = "gpt-image-1.5";
 
 const MB: u64 = 1024 * 1024;
 /// dall-e-2 inputs, and every mask, must be at most 4 MB.
-const SMALL_FILE_LIMIT: u64 = 4 * MB;
+pub(crate) const SMALL_FILE_LIMIT: u64 = 4 * MB;
 /// GPT image model inputs must be at most 50 MB each.
 const GPT_FILE_LIMIT: u64 = 50 * MB;
 /// gpt-image-2's largest output, in pixels (3840x2160).
@@ -293,14 +293,24 @@ fn check_gpt_image_2_size(size: Size) -> Result<()> {
     Ok(())
 }
 
+/// The pixel layout of an image file, read from its header.
+pub(crate) fn colour_type(image: &LoadedImage) -> Result<image::ColorType> {
+    let reader = image::ImageReader::with_format(Cursor::new(&image.bytes[..]), image.format.to_image_format());
+    let decoder = reader.into_decoder().map_err(|e| Error::decode("image", e))?;
+    Ok(image::ImageDecoder::color_type(&decoder))
+}
+
+/// Whether dall-e-2 accepts these pixels: RGBA, LA or L (not RGB).
+pub(crate) fn dall_e_2_reads_colour(colour: image::ColorType) -> bool {
+    use image::ColorType::{L8, L16, La8, La16, Rgba8, Rgba16};
+    matches!(colour, Rgba8 | Rgba16 | La8 | La16 | L8 | L16)
+}
+
 /// dall-e-2 reads the image's alpha channel: it needs RGBA (or grey) pixels,
 /// and without a mask its transparent pixels are the area to edit.
 fn check_dall_e_2_image(image: &LoadedImage, without_mask: bool) -> Result<()> {
-    let reader = image::ImageReader::with_format(Cursor::new(&image.bytes[..]), image.format.to_image_format());
-    let decoder = reader.into_decoder().map_err(|e| Error::decode("image", e))?;
-    let colour = image::ImageDecoder::color_type(&decoder);
-    use image::ColorType::{L8, L16, La8, La16, Rgba8, Rgba16};
-    if !matches!(colour, Rgba8 | Rgba16 | La8 | La16 | L8 | L16) {
+    let colour = colour_type(image)?;
+    if !dall_e_2_reads_colour(colour) {
         return Err(Error::invalid(
             "image",
             format!(

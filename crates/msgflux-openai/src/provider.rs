@@ -211,7 +211,7 @@ impl OpenAIProvider {
             spec: &self.spec,
             request,
             request_id,
-            prepared: None,
+            prepared: request.prepare_report.clone(),
         }
     }
 }
@@ -243,6 +243,15 @@ impl EditProvider for OpenAIProvider {
 
     fn capabilities(&self) -> &Capabilities {
         self.spec.capabilities()
+    }
+
+    /// Converts what can be converted (see the crate docs, "prepare"), on a
+    /// blocking thread: decoding and resizing are CPU work.
+    async fn prepare(&self, request: LoadedRequest) -> Result<LoadedRequest> {
+        let spec = self.spec.clone();
+        tokio::task::spawn_blocking(move || crate::prepare::prepare_request(&spec, request))
+            .await
+            .map_err(|e| Error::decode("image", format!("the prepare step stopped unexpectedly: {e}")))?
     }
 
     async fn edit(&self, request: LoadedRequest) -> Result<EditResponse> {

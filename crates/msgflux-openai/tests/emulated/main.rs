@@ -7,6 +7,7 @@ mod support;
 
 mod conformance;
 mod faults;
+mod prepare;
 mod registration;
 mod requests;
 mod spec_check;

@@ -352,3 +352,13 @@ fn check_range(schema: &Value, number: f64) -> Result<(), String> {
     }
     Ok(())
 }
+
+impl Part {
+    /// The file name, for file parts.
+    pub fn value_filename(&self) -> Option<&str> {
+        match &self.value {
+            PartValue::File { filename, .. } => filename.as_deref(),
+            PartValue::Text(_) => None,
+        }
+    }
+}

@@ -1,0 +1,299 @@
+//! `msgflux edit`: one edit, its results saved (or printed), partial images
+//! shown as they stream in, and optionally a before/after picture.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+use futures::StreamExt as _;
+use msgflux::{
+    EditEvent, EditRequest, EditResponse, Error, GeneratedImage, ImageData, Model, ResponseFormat, Result, Size,
+};
+use serde_json::{Value, json};
+
+use crate::commands::compare;
+use crate::exit::Exit;
+use crate::files;
+use crate::model_args::{ConfiguredModel, ModelArgs};
+use crate::output::Output;
+
+/// Flags of `msgflux edit`.
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    #[command(flatten)]
+    pub model: ModelArgs,
+
+    /// An input image: a file or an http(s) URL. Repeat for models that take several; the mask applies to the first.
+    #[arg(long = "image", short = 'i', required = true, value_name = "FILE|URL")]
+    pub images: Vec<String>,
+
+    /// Where to edit: transparent pixels (alpha 0) are edited, opaque ones kept. Same size as the first image.
+    #[arg(long, value_name = "FILE|URL")]
+    pub mask: Option<String>,
+
+    /// What to change. Models that only fill from the image (local/*) accept and ignore it.
+    #[arg(long, short = 'p', value_name = "TEXT")]
+    pub prompt: String,
+
+    /// Number of variations.
+    #[arg(short = 'n', long = "variations", value_name = "N", default_value_t = 1)]
+    pub n: u32,
+
+    /// Output size, WIDTHxHEIGHT, where the model lets you choose.
+    #[arg(long, value_name = "WxH", value_parser = crate::parse::size)]
+    pub size: Option<Size>,
+
+    /// How the provider returns results.
+    #[arg(long, value_enum, default_value_t = Format::Url)]
+    pub format: Format,
+
+    /// Seed for repeatable results, where the model takes one.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+
+    /// Let the provider fix inputs that break its rules (resize, re-encode) instead of refusing them.
+    #[arg(long)]
+    pub prepare: bool,
+
+    /// Give up (and cancel the call) after this many seconds.
+    #[arg(long, value_name = "SECS", value_parser = crate::parse::seconds)]
+    pub timeout: Option<Duration>,
+
+    /// Save results (and partial images) into this directory, atomically. Without it, URLs or base64 are printed.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// Also write a before/after picture of each result into --out.
+    #[arg(long, requires = "out")]
+    pub compare: bool,
+}
+
+/// `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A URL per result (providers that only return bytes give a data: URL).
+    Url,
+    /// Base64 of each result file.
+    Base64,
+}
+
+impl From<Format> for ResponseFormat {
+    fn from(format: Format) -> Self {
+        match format {
+            Format::Url => ResponseFormat::Url,
+            Format::Base64 => ResponseFormat::Base64,
+        }
+    }
+}
+
+/// A partial image that arrived while streaming.
+struct Partial {
+    index: u32,
+    bytes: usize,
+    path: Option<PathBuf>,
+}
+
+/// Runs the edit.
+pub async fn run(args: EditArgs, output: &Output) -> Result<Exit> {
+    let ConfiguredModel { model, options } = args.model.configure().await?;
+    let mut request = EditRequest::new(args.prompt.as_str())
+        .images(args.images.iter().map(|image| files::input_from_arg(image, None)))
+        .n(args.n)
+        .response_format(args.format.into())
+        .options(options)
+        .prepare(args.prepare);
+    if let Some(mask) = &args.mask {
+        request = request.mask(files::input_from_arg(mask, None));
+    }
+    if let Some(size) = args.size {
+        request = request.size(size);
+    }
+    if let Some(seed) = args.seed {
+        request = request.seed(seed);
+    }
+    if let Some(timeout) = args.timeout {
+        request = request.timeout(timeout);
+    }
+    let stem = files::stem_for(&args.images[0]);
+
+    let mut partials = Vec::new();
+    let response = if model.capabilities().streaming {
+        let streamed = stream_edit(&model, request, &stem, args.out.as_deref(), output, &mut partials);
+        match args.timeout {
+            Some(limit) => tokio::time::timeout(limit, streamed).await.unwrap_or_else(|_| {
+                Err(Error::Timeout {
+                    provider: model.provider().name().to_string(),
+                    after: limit,
+                    maybe_billed: true,
+                    message: "for the whole edit (the call was cancelled)".into(),
+                })
+            })?,
+            None => streamed.await?,
+        }
+    } else {
+        model.call(request).await?
+    };
+
+    let saved = match &args.out {
+        Some(dir) => Some(response.save_all(dir, &format!("{stem}-edited")).await?),
+        None => None,
+    };
+    let comparisons = match (&saved, args.compare) {
+        (Some(paths), true) => {
+            let dir = args.out.as_deref().unwrap_or(Path::new("."));
+            let mut written = Vec::new();
+            for (i, result) in paths.iter().enumerate() {
+                let name = if paths.len() == 1 {
+                    format!("{stem}-compare.png")
+                } else {
+                    format!("{stem}-compare-{i}.png")
+                };
+                let before = args.images[0].as_str();
+                written.push(compare::write_before_after(before, result, args.mask.as_deref(), &dir.join(name)).await?);
+            }
+            written
+        }
+        _ => Vec::new(),
+    };
+
+    report(&model, &response, saved.as_deref(), &comparisons, &partials, output);
+    Ok(Exit::Success)
+}
+
+/// Streams the edit, saving or announcing each partial image as it arrives.
+async fn stream_edit(
+    model: &Model,
+    request: EditRequest,
+    stem: &str,
+    out: Option<&Path>,
+    output: &Output,
+    partials: &mut Vec<Partial>,
+) -> Result<EditResponse> {
+    let mut events = model.stream(request);
+    let mut completed = None;
+    while let Some(event) = events.next().await {
+        match event? {
+            EditEvent::Partial { index, image } => {
+                let bytes = image.bytes().await?;
+                let path = match out {
+                    Some(dir) => {
+                        let name = format!("{stem}-partial-{index}.{}", files::extension_of(&bytes));
+                        Some(files::write_file(dir.join(name), bytes.clone()).await?)
+                    }
+                    None => None,
+                };
+                match &path {
+                    Some(path) => output.note(format!("partial image {index}: {}", path.display())),
+                    None => output.note(format!(
+                        "partial image {index} received ({} bytes; --out DIR keeps partial images)",
+                        bytes.len()
+                    )),
+                }
+                partials.push(Partial {
+                    index,
+                    bytes: bytes.len(),
+                    path,
+                });
+            }
+            EditEvent::Completed(response) => completed = Some(response),
+            _ => {}
+        }
+    }
+    completed.ok_or_else(|| Error::InvalidResponse {
+        provider: model.provider().name().to_string(),
+        message: "the stream ended without a completed result".into(),
+        request_id: None,
+    })
+}
+
+/// Prints the results: paths or URLs on stdout, notes on stderr, or one JSON document.
+fn report(
+    model: &Model,
+    response: &EditResponse,
+    saved: Option<&[PathBuf]>,
+    comparisons: &[PathBuf],
+    partials: &[Partial],
+    output: &Output,
+) {
+    let results: Vec<Value> = response
+        .images
+        .iter()
+        .enumerate()
+        .map(|(index, image)| {
+            let mut entry = json!({ "index": index });
+            match saved.and_then(|paths| paths.get(index)) {
+                Some(path) => entry["path"] = json!(path),
+                None => match &image.data {
+                    ImageData::Url(url) => entry["url"] = json!(url),
+                    _ => entry["base64"] = json!(image.as_consumed()),
+                },
+            }
+            if let Some(prompt) = &image.revised_prompt {
+                entry["revised_prompt"] = json!(prompt);
+            }
+            if let Some(seed) = image.seed {
+                entry["seed"] = json!(seed);
+            }
+            entry
+        })
+        .collect();
+    output.document(&json!({
+        "model": model.id(),
+        "request_id": response.request_id,
+        "prompt_used": response.prompt_used,
+        "results": results,
+        "partials": partials.iter().map(|p| json!({ "index": p.index, "bytes": p.bytes, "path": p.path })).collect::<Vec<_>>(),
+        "comparisons": comparisons,
+        "usage": response.usage,
+        "cost": response.cost,
+        "elapsed_ms": response.elapsed.as_millis() as u64,
+        "metadata": response.metadata,
+    }));
+    if output.is_json() {
+        return;
+    }
+
+    match saved {
+        Some(paths) => paths.iter().for_each(|path| output.line(path.display().to_string())),
+        None => {
+            for image in &response.images {
+                output.line(shown_result(image, output));
+            }
+        }
+    }
+    comparisons
+        .iter()
+        .for_each(|path| output.line(path.display().to_string()));
+    if !response.prompt_used {
+        output.note(format!(
+            "note: {} does not follow the prompt; the result is filled from the image itself",
+            model.id()
+        ));
+    }
+    for (i, image) in response.images.iter().enumerate() {
+        if let Some(prompt) = &image.revised_prompt {
+            output.note(format!("revised prompt {i}: {prompt}"));
+        }
+    }
+    if let Some(cost) = &response.cost {
+        output.note(format!("cost: ${:.4} ({})", cost.usd, cost.basis));
+    }
+    if let Some(id) = &response.request_id {
+        output.note(format!("request id: {id}"));
+    }
+}
+
+/// What to print for a result that was not saved: the URL or base64 the
+/// provider gave, except that megabytes of inline data are not dumped on a terminal.
+fn shown_result(image: &GeneratedImage, output: &Output) -> String {
+    let consumed = image.as_consumed();
+    let inline = !matches!(&image.data, ImageData::Url(url) if !url.starts_with("data:"));
+    if inline && output.stdout_is_terminal() && consumed.len() > 4096 {
+        format!(
+            "<inline image, {} characters of base64: pass --out DIR to save it, or pipe stdout>",
+            consumed.len()
+        )
+    } else {
+        consumed
+    }
+}

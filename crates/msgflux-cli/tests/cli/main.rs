@@ -1,0 +1,16 @@
+//! Integration tests of the `msgflux` binary: each test runs the real binary
+//! and reads what it prints, writes and exits with. No test needs a key or
+//! the internet: the local provider runs for real on small images, and the
+//! OpenAI provider talks to an in-process emulator through `--base-url`.
+
+mod common;
+mod openai_emulator;
+
+mod batch;
+mod compare;
+mod edit;
+mod leak;
+mod mask;
+mod prepare;
+mod providers;
+mod usage;

@@ -2,6 +2,7 @@
 //! from the header before any pixel buffer is allocated, EXIF orientation is
 //! applied, and every failure is a typed [`Error`] naming what was decoded.
 
+use std::fmt;
 use std::io::Cursor;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
@@ -21,7 +22,7 @@ use msgflux_core::{DecodeLimits, Error, ImageFormat, Result, Size};
 /// assert_eq!(decoded.format, msgflux_core::ImageFormat::Png);
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct Decoded {
     /// The pixels, with the EXIF orientation already applied.
@@ -32,6 +33,19 @@ pub struct Decoded {
     pub orientation: Orientation,
     /// Length of the encoded file.
     pub file_bytes: u64,
+}
+
+impl fmt::Debug for Decoded {
+    // Never dump the pixels.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Decoded")
+            .field("size", &format_args!("{}x{}", self.image.width(), self.image.height()))
+            .field("color", &self.image.color())
+            .field("format", &self.format)
+            .field("orientation", &self.orientation)
+            .field("file_bytes", &self.file_bytes)
+            .finish()
+    }
 }
 
 impl Decoded {
@@ -117,6 +131,20 @@ fn decode_sniffed(
     let (width, height) = decoder.dimensions();
     if width == 0 || height == 0 {
         return Err(Error::invalid(what, format!("has zero size ({width}x{height})")));
+    }
+    // Not every decoder checks `max_alloc` itself before allocating its output
+    // (PNG does not), so check the size of the pixel buffer here, from the header.
+    let pixel_bytes = decoder.total_bytes();
+    if pixel_bytes > limits.max_alloc {
+        return Err(Error::invalid(
+            what,
+            format!(
+                "exceeds the decoding limits ({width}x{height} {:?} needs {pixel_bytes} bytes of pixel memory; \
+                 at most {} MB)",
+                decoder.color_type(),
+                limits.max_alloc / (1024 * 1024)
+            ),
+        ));
     }
     // A broken EXIF block must not make a readable image unreadable.
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);

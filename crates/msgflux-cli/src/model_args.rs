@@ -1,5 +1,5 @@
 //! The flags that pick and configure a model (`--model`, `--option`,
-//! `--api-key-env`, `--base-url`), shared by `edit` and `batch`, and the one
+//! `--api-key-env`, `--base-url`, `--setting`), shared by `edit` and `batch`, and the one
 //! place that turns them into a `msgflux::Model` and typed options.
 
 use std::collections::BTreeMap;
@@ -25,6 +25,11 @@ pub struct ModelArgs {
     /// Send requests to this base URL: an OpenAI-compatible server, a proxy, an emulator.
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
+
+    /// A provider setting (repeatable): --setting api_version=2025-04-01-preview (Azure),
+    /// --setting poll_interval_ms=250 (Replicate), --setting max_pixels=50000000 (local).
+    #[arg(long = "setting", value_name = "KEY=VALUE", value_parser = crate::parse::key_value)]
+    pub settings: Vec<(String, String)>,
 }
 
 /// A model ready to call, and the options every request carries.
@@ -94,6 +99,9 @@ impl ModelArgs {
         }
         if let Some(url) = &self.base_url {
             builder = builder.base_url(url);
+        }
+        for (key, value) in &self.settings {
+            builder = builder.setting(key, value);
         }
         builder.build()
     }

@@ -62,10 +62,11 @@ impl Output {
     }
 
     /// The error as one line on stderr (`error: invalid mask: ...`), and in
-    /// JSON mode also as a JSON document on stdout.
+    /// JSON mode also on stdout as a JSON document on one line (so it is
+    /// also a valid line of `batch --json` output).
     pub fn error(&self, err: &Error) {
         write_stderr(&format!("error: {}", exit::error_line(err)));
-        self.document(&error_json(err));
+        self.json_line(&error_json(err));
     }
 
     /// True when stdout is a terminal (a person reads it rather than a script).

@@ -409,3 +409,39 @@ fn a_timeout_cancels_a_call_that_never_answers_and_exits_3() {
     assert!(stderr(&output).contains("timed out after 300ms"), "{}", stderr(&output));
     assert!(file_names(&out).is_empty());
 }
+
+#[test]
+fn an_out_directory_that_is_a_file_exits_5() {
+    let inputs = inputs();
+    let out = out_dir(&inputs);
+    std::fs::write(&out, b"a file, not a directory").expect("write");
+    let output = local_edit(&inputs, "local/telea")
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("run");
+    assert_eq!(code(&output), 5, "{}", stderr(&output));
+    let line = stderr(&output);
+    assert!(
+        line.starts_with("error: ") && line.contains(&*out.to_string_lossy()),
+        "{line}"
+    );
+}
+
+#[test]
+fn verbose_logs_what_happens_on_stderr_and_keeps_stdout_for_results() {
+    let inputs = inputs();
+    let out = out_dir(&inputs);
+    let output = local_edit(&inputs, "local/telea")
+        .arg("-v")
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("run");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert!(stderr(&output).contains("INFO"), "{}", stderr(&output));
+    assert_eq!(
+        stdout(&output).trim(),
+        out.join("photo-edited.png").display().to_string()
+    );
+}

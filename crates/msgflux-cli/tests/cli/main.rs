@@ -1,7 +1,8 @@
 //! Integration tests of the `msgflux` binary: each test runs the real binary
 //! and reads what it prints, writes and exits with. No test needs a key or
 //! the internet: the local provider runs for real on small images, and the
-//! OpenAI provider talks to an in-process emulator through `--base-url`.
+//! OpenAI provider talks to an in-process emulator through `--base-url`, the
+//! Replicate provider to the Replicate helper's emulator.
 
 mod common;
 mod openai_emulator;
@@ -13,4 +14,5 @@ mod leak;
 mod mask;
 mod prepare;
 mod providers;
+mod replicate;
 mod usage;

@@ -116,6 +116,7 @@ pub async fn run(args: BatchArgs, output: &Output) -> Result<Exit> {
     }
 
     let total = entries.len();
+    tracing::info!(jobs = total, manifest = %manifest.path().display(), "batch starting");
     let mut runnable = Vec::new();
     let mut unreadable = Vec::new();
     let mut skipped = 0;
@@ -164,6 +165,7 @@ pub async fn run(args: BatchArgs, output: &Output) -> Result<Exit> {
                 None => edits_done = true,
             },
             Some(record) = saving.next(), if !saving.is_empty() => {
+                tracing::info!(id = %record.id, line = record.line, status = ?record.status, "job finished");
                 if let Err(err) = manifest.append(record.clone()) {
                     report.warn(&format!("cannot record job {} in the manifest: {err}", record.id));
                     return Err(err);

@@ -180,8 +180,9 @@ fn sliding_max(row: &[u8], half: usize, out: &mut [u8], s: &mut Scratch) {
 
 /// Gaussian blur by extended box filtering (Gwosdek, Grewenig, Bruhn and
 /// Weickert, "Theoretical foundations of Gaussian convolution by extended box
-/// filtering", 2011), three passes per axis as Pillow does. Each pass costs a
-/// constant per pixel whatever `sigma` is.
+/// filtering", 2011), three passes per axis as Pillow does, edges clamped.
+/// Each pass costs a constant per pixel whatever `sigma` is: rows run in
+/// parallel, columns as whole-row vector operations.
 pub(crate) fn gaussian_blur(src: &GrayImage, sigma: f32) -> GrayImage {
     let (w, h) = (src.width() as usize, src.height() as usize);
     if w == 0 || h == 0 {
@@ -189,12 +190,20 @@ pub(crate) fn gaussian_blur(src: &GrayImage, sigma: f32) -> GrayImage {
     }
     const PASSES: usize = 3;
     let radius = extended_box_radius(sigma as f64, PASSES);
+    let box_ = ExtendedBox::new(radius);
     let mut plane: Vec<f32> = src.as_raw().iter().map(|&v| v as f32).collect();
-    blur_rows(&mut plane, w, radius, PASSES);
-    let mut transposed = transpose(&plane, w, h);
-    blur_rows(&mut transposed, h, radius, PASSES);
-    let plane = transpose(&transposed, h, w);
-    let bytes = plane.iter().map(|&v| v.round().clamp(0.0, 255.0) as u8).collect();
+    plane.par_chunks_mut(w).for_each(|row| {
+        let mut padded = vec![0f32; w + 2 * (box_.l + 1)];
+        for _ in 0..PASSES {
+            box_.row(row, &mut padded);
+        }
+    });
+    let mut other = vec![0f32; plane.len()];
+    for _ in 0..PASSES {
+        box_.columns(&plane, &mut other, w, h);
+        std::mem::swap(&mut plane, &mut other);
+    }
+    let bytes = plane.par_iter().map(|&v| v.round().clamp(0.0, 255.0) as u8).collect();
     GrayImage::from_raw(src.width(), src.height(), bytes).unwrap_or_else(|| src.clone())
 }
 
@@ -207,49 +216,63 @@ fn extended_box_radius(sigma: f64, passes: usize) -> f64 {
     l + a
 }
 
-fn blur_rows(plane: &mut [f32], width: usize, radius: f64, passes: usize) {
-    let l = radius.floor() as usize;
-    let a = (radius - l as f64) as f32;
-    let norm = 1.0 / (2.0 * radius as f32 + 1.0);
-    plane.par_chunks_mut(width).for_each(|row| {
-        let mut tmp = vec![0f32; width];
-        for _ in 0..passes {
-            box_pass(row, &mut tmp, l, a, norm);
-            row.copy_from_slice(&tmp);
+/// An extended box of radius `l + a`: weight 1 on the `2l + 1` middle
+/// samples and `a` on the two next to them, normalised.
+#[derive(Clone, Copy)]
+struct ExtendedBox {
+    l: usize,
+    a: f32,
+    norm: f32,
+}
+
+impl ExtendedBox {
+    fn new(radius: f64) -> Self {
+        let l = radius.floor() as usize;
+        Self {
+            l,
+            a: (radius - l as f64) as f32,
+            norm: 1.0 / (2.0 * radius as f32 + 1.0),
         }
-    });
-}
-
-/// One extended box pass: weight 1 on `x-l..=x+l`, weight `a` on `x-l-1`
-/// and `x+l+1`; indices are clamped to the row.
-fn box_pass(src: &[f32], dst: &mut [f32], l: usize, a: f32, norm: f32) {
-    let n = src.len() as i64;
-    let at = |i: i64| src[i.clamp(0, n - 1) as usize];
-    let l = l as i64;
-    let mut sum: f32 = (-l..=l).map(at).sum();
-    for x in 0..n {
-        dst[x as usize] = (sum + a * (at(x - l - 1) + at(x + l + 1))) * norm;
-        sum += at(x + l + 1) - at(x - l);
     }
-}
 
-fn transpose(src: &[f32], width: usize, height: usize) -> Vec<f32> {
-    let mut out = vec![0f32; src.len()];
-    const TILE: usize = 32;
-    out.par_chunks_mut(height * TILE)
-        .enumerate()
-        .for_each(|(tile_col, chunk)| {
-            // `chunk` holds output rows tile_col*TILE .. +TILE (source columns).
-            let x0 = tile_col * TILE;
-            let cols = chunk.len() / height;
-            for y in 0..height {
-                let src_row = &src[y * width..];
-                for dx in 0..cols {
-                    chunk[dx * height + y] = src_row[x0 + dx];
-                }
+    /// Filters one row in place; `padded` has room for `l + 1` edge copies on each side.
+    fn row(&self, row: &mut [f32], padded: &mut [f32]) {
+        let (n, l) = (row.len(), self.l);
+        let pad = l + 1;
+        padded[..pad].fill(row[0]);
+        padded[pad..pad + n].copy_from_slice(row);
+        padded[pad + n..].fill(row[n - 1]);
+        // Pixel x sits at padded[x + pad]; its window is padded[x + 1 ..= x + 2l + 1].
+        let mut sum: f32 = padded[1..=2 * l + 1].iter().sum();
+        for (x, out) in row.iter_mut().enumerate() {
+            *out = (sum + self.a * (padded[x] + padded[x + 2 * l + 2])) * self.norm;
+            sum += padded[x + 2 * l + 2] - padded[x + 1];
+        }
+    }
+
+    /// Filters every column of `src` (rows of `width`) into `dst`, a row at a time.
+    fn columns(&self, src: &[f32], dst: &mut [f32], width: usize, height: usize) {
+        let l = self.l as i64;
+        let row = |y: i64| {
+            let y = y.clamp(0, height as i64 - 1) as usize;
+            &src[y * width..(y + 1) * width]
+        };
+        let mut sum = vec![0f32; width];
+        for dy in -l..=l {
+            sum.iter_mut().zip(row(dy)).for_each(|(s, v)| *s += v);
+        }
+        for (y, out) in dst.chunks_exact_mut(width).enumerate() {
+            let y = y as i64;
+            let (before, after) = (row(y - l - 1), row(y + l + 1));
+            for (((o, s), b), a) in out.iter_mut().zip(&sum).zip(before).zip(after) {
+                *o = (s + self.a * (b + a)) * self.norm;
             }
-        });
-    out
+            let leaving = row(y - l);
+            for ((s, a), v) in sum.iter_mut().zip(after).zip(leaving) {
+                *s += a - v;
+            }
+        }
+    }
 }
 
 #[cfg(test)]

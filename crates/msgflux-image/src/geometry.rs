@@ -99,6 +99,33 @@ impl fmt::Display for Fit {
     }
 }
 
+impl std::str::FromStr for Fit {
+    type Err = msgflux_core::Error;
+
+    /// Parses the command-line spelling: `stretch`, `pad` (transparent),
+    /// `pad-edge`, `crop` (centre) or `crop-mask`.
+    ///
+    /// ```
+    /// use msgflux_image::{CropAnchor, Fit, PadFill};
+    /// assert_eq!("pad-edge".parse::<Fit>().unwrap(), Fit::Pad(PadFill::Edge));
+    /// assert_eq!("crop-mask".parse::<Fit>().unwrap(), Fit::Crop(CropAnchor::Mask));
+    /// assert!("zoom".parse::<Fit>().is_err());
+    /// ```
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "stretch" => Ok(Self::Stretch),
+            "pad" | "pad-transparent" => Ok(Self::Pad(PadFill::Transparent)),
+            "pad-edge" => Ok(Self::Pad(PadFill::Edge)),
+            "crop" | "crop-center" | "crop-centre" => Ok(Self::Crop(CropAnchor::Center)),
+            "crop-mask" => Ok(Self::Crop(CropAnchor::Mask)),
+            other => Err(msgflux_core::Error::invalid(
+                "fit",
+                format!("expected stretch, pad, pad-edge, crop or crop-mask, got `{other}`"),
+            )),
+        }
+    }
+}
+
 /// What fills the borders of [`Fit::Pad`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -33,7 +33,7 @@ pub use decode::{Decoded, decode, decode_file};
 pub use encode::{EncodeSetting, PngLevel, encode, encode_png};
 pub use geometry::{CropAnchor, Fit, PadFill, Placement, Rect};
 
-pub use mask::{Mask, convert_mask};
+pub use mask::{Mask, convert_mask, parse_convention};
 pub use shapes::Stroke;
 pub use validate::MaskRules;
 

@@ -223,3 +223,25 @@ impl Mask {
 pub fn convert_mask(bytes: &[u8], from: MaskConvention, to: MaskConvention) -> Result<Vec<u8>> {
     Mask::decode(bytes, from, &DecodeLimits::default(), "mask")?.to_png(to)
 }
+
+/// Parses a mask convention as a command line spells it: `transparent`
+/// (or `openai`), `white` and `black`, with or without `-is-edit`.
+///
+/// ```
+/// use msgflux_core::MaskConvention;
+/// assert_eq!(msgflux_image::parse_convention("white").unwrap(), MaskConvention::WhiteIsEdit);
+/// assert_eq!(msgflux_image::parse_convention("transparent-is-edit").unwrap(), MaskConvention::TransparentIsEdit);
+/// assert!(msgflux_image::parse_convention("grey").is_err());
+/// ```
+pub fn parse_convention(s: &str) -> Result<MaskConvention> {
+    let lower = s.trim().to_ascii_lowercase().replace('_', "-");
+    match lower.strip_suffix("-is-edit").unwrap_or(&lower) {
+        "transparent" | "alpha" | "openai" => Ok(MaskConvention::TransparentIsEdit),
+        "white" => Ok(MaskConvention::WhiteIsEdit),
+        "black" => Ok(MaskConvention::BlackIsEdit),
+        _ => Err(Error::invalid(
+            "convention",
+            format!("expected transparent, white or black, got `{s}`"),
+        )),
+    }
+}

@@ -517,6 +517,15 @@ struct EditPlan {
     partial_images: u32,
     quality: String,
     background: String,
+    /// The first image with its mask's edit area (alpha 0) marked, when both decode at the output size.
+    input: Option<(RgbaImage, Option<RgbaImage>)>,
+}
+
+fn decoded(part: Option<&Part>) -> Option<RgbaImage> {
+    let PartValue::File { bytes, .. } = &part?.value else {
+        return None;
+    };
+    Some(image::load_from_memory(bytes).ok()?.to_rgba8())
 }
 
 fn text<'a>(parts: &'a [Part], name: &str) -> Option<&'a str> {
@@ -539,7 +548,11 @@ impl EditPlan {
             width = w.parse().unwrap_or(width);
             height = h.parse().unwrap_or(height);
         }
+        let input = decoded(first)
+            .filter(|img| img.dimensions() == (width, height))
+            .map(|img| (img, decoded(parts.iter().find(|p| p.name == "mask"))));
         Self {
+            input,
             family_dall_e_2: model == "dall-e-2",
             n: text(parts, "n").and_then(|n| n.parse().ok()).unwrap_or(1),
             width,
@@ -562,7 +575,24 @@ impl EditPlan {
     fn image_bytes(&self, index: usize, partial: bool) -> Vec<u8> {
         let shade = if partial { 60 } else { 200 };
         let colour = Rgba([shade, (index * 40 % 256) as u8, 255 - shade, 255]);
-        let img = DynamicImage::ImageRgba8(RgbaImage::from_pixel(self.width, self.height, colour));
+        // Like an edit: the input kept outside the mask, the edit area painted.
+        let pixels = match &self.input {
+            Some((base, mask)) => {
+                let mut out = base.clone();
+                for (x, y, px) in out.enumerate_pixels_mut() {
+                    let edit = match mask {
+                        Some(mask) => mask.get_pixel(x, y)[3] == 0,
+                        None => px[3] == 0,
+                    };
+                    if edit {
+                        *px = colour;
+                    }
+                }
+                out
+            }
+            None => RgbaImage::from_pixel(self.width, self.height, colour),
+        };
+        let img = DynamicImage::ImageRgba8(pixels);
         let (img, format) = match self.output_format.as_str() {
             "jpeg" => (DynamicImage::ImageRgb8(img.to_rgb8()), image::ImageFormat::Jpeg),
             "webp" => (img, image::ImageFormat::WebP),

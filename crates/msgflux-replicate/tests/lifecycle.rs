@@ -1,0 +1,322 @@
+//! A prediction's life against the emulator: polls, the four terminal
+//! statuses, faults, retries of the create call, deadlines and cancellation.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{assert_no_violations, emulator, image, mask, model};
+use msgflux_core::{EditRequest, Error};
+use msgflux_replicate::emulator::{Fault, Scenario};
+
+const SD: &str = "stability-ai/stable-diffusion-inpainting";
+const FILL_PRO: &str = "black-forest-labs/flux-fill-pro";
+
+fn request() -> EditRequest {
+    EditRequest::new("a red door").image(image()).mask(mask())
+}
+
+#[tokio::test]
+async fn a_prediction_that_needs_many_polls_succeeds() {
+    let emulator = emulator().await;
+    emulator.next_prediction(Scenario::succeed_after(40));
+    let response = model(&emulator, FILL_PRO).call(request()).await.expect("edit");
+    assert_eq!(response.images.len(), 1);
+    let counts = emulator.counts();
+    assert_eq!(counts.create_posts, 1);
+    assert!(counts.polls >= 40, "{counts:?}");
+    assert_eq!(emulator.predictions()[0].status, "succeeded");
+    assert_no_violations(&emulator);
+}
+
+#[tokio::test]
+async fn a_failed_prediction_keeps_its_error_text() {
+    let emulator = emulator().await;
+    emulator.next_prediction(Scenario::fail_after(3, "CUDA out of memory"));
+    let err = model(&emulator, FILL_PRO).call(request()).await.expect_err("failed");
+    assert!(matches!(err, Error::Server(_)), "{err:?}");
+    assert!(err.to_string().contains("CUDA out of memory"), "{err}");
+    assert_eq!(err.request_id(), Some(emulator.predictions()[0].id.as_str()));
+    assert_eq!(
+        emulator.counts().create_posts,
+        1,
+        "a failed prediction is not run again"
+    );
+}
+
+#[tokio::test]
+async fn an_nsfw_failure_is_a_content_policy_refusal() {
+    let emulator = emulator().await;
+    emulator.next_prediction(Scenario::fail_after(
+        1,
+        "NSFW content detected. Try running it again, or try a different prompt.",
+    ));
+    let err = model(&emulator, SD).call(request()).await.expect_err("refused");
+    assert!(matches!(err, Error::ContentPolicy(_)), "{err:?}");
+    assert_eq!(emulator.counts().create_posts, 1);
+}
+
+#[tokio::test]
+async fn a_canceled_prediction_is_a_cancellation() {
+    let emulator = emulator().await;
+    emulator.next_prediction(Scenario::cancel_after(2));
+    let err = model(&emulator, FILL_PRO).call(request()).await.expect_err("canceled");
+    assert!(matches!(err, Error::Cancelled(_)), "{err:?}");
+    assert!(err.to_string().contains("canceled"), "{err}");
+    assert_eq!(emulator.counts().create_posts, 1);
+}
+
+#[tokio::test]
+async fn an_aborted_prediction_is_a_cancellation() {
+    let emulator = emulator().await;
+    emulator.next_prediction(Scenario::abort_after(2));
+    let err = model(&emulator, FILL_PRO).call(request()).await.expect_err("aborted");
+    assert!(matches!(err, Error::Cancelled(_)), "{err:?}");
+    assert!(err.to_string().contains("aborted"), "{err}");
+    assert_eq!(emulator.counts().create_posts, 1);
+}
+
+#[tokio::test]
+async fn a_rate_limited_create_is_sent_again() {
+    let emulator = emulator().await;
+    emulator.inject(Fault::RateLimitCreate { retry_after_secs: 1 });
+    let response = model(&emulator, FILL_PRO)
+        .call(request())
+        .await
+        .expect("edit after the 429");
+    assert_eq!(response.images.len(), 1);
+    assert_eq!(emulator.counts().create_posts, 2, "one 429, then one prediction");
+    assert_eq!(emulator.predictions().len(), 1);
+}
+
+#[tokio::test]
+async fn a_rate_limit_that_lasts_reports_the_wait_asked_and_the_attempts() {
+    let emulator = emulator().await;
+    for _ in 0..3 {
+        emulator.inject(Fault::RateLimitCreate { retry_after_secs: 7 });
+    }
+    let err = model(&emulator, FILL_PRO)
+        .call(request())
+        .await
+        .expect_err("still limited");
+    assert!(matches!(err, Error::RateLimited(_)), "{err:?}");
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(7)));
+    assert_eq!(err.provider_error().map(|d| d.attempts), Some(3));
+    assert_eq!(emulator.counts().create_posts, 3);
+}
+
+#[tokio::test]
+async fn a_server_error_on_create_is_never_sent_again() {
+    let emulator = emulator().await;
+    emulator.inject(Fault::ServerErrorOnCreate);
+    let err = model(&emulator, FILL_PRO).call(request()).await.expect_err("500");
+    assert!(matches!(err, Error::Server(_)), "{err:?}");
+    assert_eq!(
+        emulator.counts().create_posts,
+        1,
+        "the prediction may have started: never resent"
+    );
+}
+
+#[tokio::test]
+async fn a_server_error_on_a_poll_does_not_end_the_prediction() {
+    let emulator = emulator().await;
+    emulator.next_prediction(Scenario::succeed_after(5));
+    emulator.inject(Fault::ServerErrorOnPoll);
+    let response = model(&emulator, FILL_PRO).call(request()).await.expect("edit");
+    assert_eq!(response.images.len(), 1);
+    assert_eq!(emulator.counts().create_posts, 1);
+    assert_no_violations(&emulator);
+}
+
+#[tokio::test]
+async fn out_of_credit_is_quota_exceeded() {
+    let emulator = emulator().await;
+    emulator.inject(Fault::PaymentRequired);
+    let err = model(&emulator, FILL_PRO).call(request()).await.expect_err("402");
+    assert!(matches!(err, Error::QuotaExceeded(_)), "{err:?}");
+    assert!(err.to_string().contains("insufficient credit"), "{err}");
+    assert_eq!(emulator.counts().create_posts, 1);
+}
+
+#[tokio::test]
+async fn an_input_the_api_rejects_is_named() {
+    let emulator = emulator().await;
+    emulator.inject(Fault::RejectInputField {
+        field: "input.mask".into(),
+        description: "Mask and image must have the same size".into(),
+    });
+    let err = model(&emulator, FILL_PRO).call(request()).await.expect_err("422");
+    assert!(
+        matches!(&err, Error::InvalidInput { param, rule } if param == "mask" && rule.contains("same size")),
+        "{err:?}"
+    );
+    assert_eq!(emulator.counts().create_posts, 1);
+}
+
+#[tokio::test]
+async fn a_wrong_token_is_unauthenticated_and_never_printed() {
+    let emulator = emulator().await;
+    let provider = common::builder(&emulator)
+        .with_api_token("r8_wrong_secret")
+        .build(FILL_PRO)
+        .expect("provider");
+    assert!(!format!("{provider:?}").contains("r8_wrong_secret"));
+    let model = msgflux_core::Model::from_provider(std::sync::Arc::new(provider));
+    let err = model.call(request()).await.expect_err("401");
+    assert!(matches!(err, Error::Unauthenticated(_)), "{err:?}");
+    assert!(!err.to_string().contains("r8_wrong_secret"), "{err}");
+    assert!(!format!("{err:?}").contains("r8_wrong_secret"), "{err:?}");
+}
+
+#[tokio::test]
+async fn create_asks_to_wait_and_to_cancel_after_the_request_deadline() {
+    let emulator = emulator().await;
+    model(&emulator, FILL_PRO)
+        .call(request().timeout(Duration::from_secs(90)))
+        .await
+        .expect("edit");
+    let create = emulator
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "POST" && r.path.ends_with("/predictions"))
+        .expect("a create call");
+    assert_eq!(create.header("prefer"), Some("wait=60"));
+    assert_eq!(create.header("cancel-after"), Some("90s"));
+    assert_no_violations(&emulator);
+}
+
+#[tokio::test]
+async fn dropping_the_future_cancels_the_prediction() {
+    let emulator = emulator().await;
+    emulator.next_prediction(Scenario::never_ends());
+    let model = model(&emulator, FILL_PRO);
+    let call = model.call(request());
+    tokio::select! {
+        _ = call => panic!("a prediction that never ends cannot finish"),
+        created = emulator.wait_until(Duration::from_secs(10), |e| e.counts().polls >= 2) => assert!(created),
+    }
+    // `call` is dropped here, with the prediction still running.
+    assert!(
+        emulator
+            .wait_until(Duration::from_secs(10), |e| e.counts().cancels == 1)
+            .await,
+        "the prediction was not cancelled: {:?}",
+        emulator.counts()
+    );
+    assert_eq!(emulator.predictions()[0].status, "canceled");
+    assert_eq!(emulator.counts().create_posts, 1);
+}
+
+#[tokio::test]
+async fn dropping_the_future_during_the_create_call_cancels_once_the_id_is_known() {
+    let emulator = emulator().await;
+    emulator.next_prediction(Scenario::never_ends());
+    emulator.inject(Fault::HoldCreate { millis: 200 });
+    let model = model(&emulator, FILL_PRO);
+    let call = model.call(request());
+    tokio::select! {
+        _ = call => panic!("a prediction that never ends cannot finish"),
+        seen = emulator.wait_until(Duration::from_secs(10), |e| e.counts().create_posts == 1) => assert!(seen),
+    }
+    // `call` is dropped while the create answer (and with it the id) is still held.
+    assert_eq!(emulator.counts().cancels, 0);
+    assert!(
+        emulator
+            .wait_until(Duration::from_secs(10), |e| e.counts().cancels == 1)
+            .await,
+        "the prediction was not cancelled: {:?}",
+        emulator.counts()
+    );
+    assert_eq!(emulator.predictions()[0].status, "canceled");
+}
+
+#[tokio::test]
+async fn a_request_timeout_cancels_the_prediction() {
+    let emulator = emulator().await;
+    emulator.next_prediction(Scenario::never_ends());
+    let err = model(&emulator, FILL_PRO)
+        .call(request().timeout(Duration::from_millis(300)))
+        .await
+        .expect_err("timeout");
+    assert!(matches!(err, Error::Timeout { maybe_billed: true, .. }), "{err:?}");
+    assert!(
+        emulator
+            .wait_until(Duration::from_secs(10), |e| e.counts().cancels == 1)
+            .await
+    );
+    assert_eq!(emulator.predictions()[0].status, "canceled");
+}
+
+#[tokio::test]
+async fn the_deadline_stops_polling_and_reports_polls_and_elapsed_time() {
+    let emulator = emulator().await;
+    emulator.next_prediction(Scenario::never_ends());
+    let provider = common::builder(&emulator)
+        .with_deadline(Duration::from_millis(60))
+        .build(FILL_PRO)
+        .expect("provider");
+    let err = msgflux_core::Model::from_provider(std::sync::Arc::new(provider))
+        .call(request())
+        .await
+        .expect_err("deadline");
+    let text = err.to_string();
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    assert!(
+        text.contains("polls over") && text.contains("it was cancelled"),
+        "{text}"
+    );
+    assert!(!text.contains("http://"), "no URLs in the message: {text}");
+    assert_eq!(emulator.counts().cancels, 1);
+}
+
+#[tokio::test]
+async fn a_connection_refused_before_sending_says_nothing_was_sent() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
+    let port = listener.local_addr().expect("addr").port();
+    drop(listener);
+    let provider = msgflux_replicate::ReplicateBuilder::new()
+        .with_api_token("r8_x")
+        .with_base_url(format!("http://127.0.0.1:{port}/v1"))
+        .with_retry(common::fast_retries())
+        .build(FILL_PRO)
+        .expect("provider");
+    let err = msgflux_core::Model::from_provider(std::sync::Arc::new(provider))
+        .call(request())
+        .await
+        .expect_err("nothing listens");
+    assert!(
+        matches!(
+            err,
+            Error::Network {
+                request_sent: false,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(!err.may_have_been_billed());
+}
+
+#[tokio::test]
+async fn when_one_of_several_predictions_fails_the_others_are_cancelled() {
+    let emulator = emulator().await;
+    emulator.next_prediction(Scenario::fail_after(2, "CUDA out of memory"));
+    emulator.next_prediction(Scenario::never_ends());
+    emulator.next_prediction(Scenario::never_ends());
+    let err = model(&emulator, FILL_PRO)
+        .call(request().n(3))
+        .await
+        .expect_err("one failed");
+    assert!(err.to_string().contains("CUDA out of memory"), "{err}");
+    assert!(
+        emulator
+            .wait_until(Duration::from_secs(10), |e| e.counts().cancels == 2)
+            .await,
+        "{:?}",
+        emulator.counts()
+    );
+    let statuses: Vec<String> = emulator.predictions().into_iter().map(|p| p.status).collect();
+    assert_eq!(statuses.iter().filter(|s| *s == "canceled").count(), 2, "{statuses:?}");
+    assert_eq!(emulator.counts().create_posts, 3);
+}

@@ -15,8 +15,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::Bytes;
 use futures::StreamExt as _;
-use image::{DynamicImage, ImageDecoder as _};
+use image::DynamicImage;
 
+use crate::decode::{DecodeLimits, decode_with_limits, read_header, sniff_format};
 use crate::error::{Error, Result};
 use crate::format::ImageFormat;
 
@@ -198,9 +199,9 @@ pub struct LoadedImage {
     pub bytes: Bytes,
     /// The format read from the magic bytes.
     pub format: ImageFormat,
-    /// Width from the header.
+    /// Width from the header, upright (after the EXIF orientation).
     pub width: u32,
-    /// Height from the header.
+    /// Height from the header, upright (after the EXIF orientation).
     pub height: u32,
     /// Whether the pixel format carries an alpha channel.
     pub has_alpha: bool,
@@ -236,27 +237,9 @@ impl LoadedImage {
     /// ```
     pub fn from_bytes(bytes: impl Into<Bytes>, filename: Option<String>, what: &str) -> Result<Self> {
         let bytes = bytes.into();
-        if bytes.is_empty() {
-            return Err(Error::invalid(what, "is empty (0 bytes)"));
-        }
-        let format = ImageFormat::sniff(&bytes).ok_or_else(|| {
-            Error::invalid(
-                what,
-                format!(
-                    "is not a supported image (starts with {}); expected PNG, JPEG, WebP, GIF, BMP or TIFF",
-                    hex_prefix(&bytes)
-                ),
-            )
-        })?;
-        let (width, height, has_alpha) = {
-            let reader = image::ImageReader::with_format(Cursor::new(&bytes[..]), format.to_image_format());
-            let decoder = reader.into_decoder().map_err(|e| Error::decode(what, e))?;
-            let (width, height) = decoder.dimensions();
-            (width, height, decoder.color_type().has_alpha())
-        };
-        if width == 0 || height == 0 {
-            return Err(Error::invalid(what, format!("has zero size ({width}x{height})")));
-        }
+        let format = sniff_format(&bytes, what)?;
+        let header = read_header(&bytes, format, what)?;
+        let (width, height, has_alpha) = (header.width, header.height, header.has_alpha);
         let filename = match filename {
             Some(name)
                 if Path::new(&name)
@@ -307,7 +290,7 @@ impl LoadedImage {
         format!("data:{};base64,{}", self.mime(), BASE64.encode(&self.bytes))
     }
 
-    /// Decodes the pixels, within the default safety limits of [`DecodeLimits`].
+    /// Decodes the pixels, upright, within the default safety limits of [`DecodeLimits`].
     pub fn decode(&self) -> Result<DynamicImage> {
         decode_with_limits(&self.bytes, self.format, &DecodeLimits::default(), &self.filename)
     }
@@ -319,63 +302,6 @@ fn sanitize_stem(what: &str) -> String {
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
         .collect();
     stem.trim_matches('_').to_string()
-}
-
-fn hex_prefix(bytes: &[u8]) -> String {
-    let head: Vec<String> = bytes.iter().take(8).map(|b| format!("{b:02x}")).collect();
-    format!("bytes {}", head.join(" "))
-}
-
-/// Limits that keep hostile files from exhausting memory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct DecodeLimits {
-    /// Largest width or height accepted.
-    pub max_side: u32,
-    /// Largest decoded buffer, in bytes.
-    pub max_alloc: u64,
-}
-
-impl Default for DecodeLimits {
-    fn default() -> Self {
-        Self {
-            max_side: 16_384,
-            max_alloc: 1024 * 1024 * 1024,
-        }
-    }
-}
-
-impl DecodeLimits {
-    /// Limits with a largest side and a largest decoded buffer.
-    pub fn new(max_side: u32, max_alloc: u64) -> Self {
-        Self { max_side, max_alloc }
-    }
-}
-
-/// Decodes image bytes within limits checked before any pixel buffer is allocated.
-pub fn decode_with_limits(
-    bytes: &[u8],
-    format: ImageFormat,
-    limits: &DecodeLimits,
-    what: &str,
-) -> Result<DynamicImage> {
-    let mut reader = image::ImageReader::with_format(Cursor::new(bytes), format.to_image_format());
-    let mut image_limits = image::Limits::default();
-    image_limits.max_image_width = Some(limits.max_side);
-    image_limits.max_image_height = Some(limits.max_side);
-    image_limits.max_alloc = Some(limits.max_alloc);
-    reader.limits(image_limits);
-    reader.decode().map_err(|e| match e {
-        image::ImageError::Limits(l) => Error::invalid(
-            what,
-            format!(
-                "exceeds the decoding limits ({l}; at most {0}x{0} pixels and {1} MB)",
-                limits.max_side,
-                limits.max_alloc / (1024 * 1024)
-            ),
-        ),
-        other => Error::decode(what, other),
-    })
 }
 
 /// How inputs are fetched: limits for downloads and the HTTP client to use.

@@ -3,6 +3,8 @@
 
 // What a model accepts, and the validation that reads it.
 mod capabilities;
+// Decoding untrusted bytes within limits.
+mod decode;
 // The one error type.
 mod error;
 // Image formats, sniffed from bytes.
@@ -33,9 +35,10 @@ pub mod blocking;
 pub mod testkit;
 
 pub use capabilities::{Capabilities, MaskConvention, MaskSupport, OptionKind, OptionSpec, Size, SizeRule};
+pub use decode::{DecodeLimits, ImageHeader, decode_oriented, decode_with_limits, read_header, sniff_format};
 pub use error::{Error, ProviderError, Result};
 pub use format::ImageFormat;
-pub use input::{DecodeLimits, ImageInput, InputLoader, InputOrigin, LoadedImage, decode_with_limits};
+pub use input::{ImageInput, InputLoader, InputOrigin, LoadedImage};
 pub use model::{EditBuilder, Model, ModelBuilder};
 pub use provider::{EditProvider, ProviderConfig};
 pub use registry::{BUILTIN_FEATURES, CreateProvider, DescribeModel, ProviderRegistration, Registry, split_model_id};

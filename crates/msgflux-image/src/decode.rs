@@ -3,12 +3,10 @@
 //! applied, and every failure is a typed [`Error`] naming what was decoded.
 
 use std::fmt;
-use std::io::Cursor;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 
+use image::DynamicImage;
 use image::metadata::Orientation;
-use image::{DynamicImage, ImageDecoder as _};
 use msgflux_core::{DecodeLimits, Error, ImageFormat, Result, Size};
 
 /// A decoded image, upright, with what was learnt while decoding it.
@@ -71,28 +69,8 @@ impl Decoded {
 /// assert!(err.to_string().contains("not a supported image"));
 /// ```
 pub fn decode(bytes: &[u8], limits: &DecodeLimits, what: &str) -> Result<Decoded> {
-    if bytes.is_empty() {
-        return Err(Error::invalid(what, "is empty (0 bytes)"));
-    }
-    let format = ImageFormat::sniff(bytes).ok_or_else(|| {
-        Error::invalid(
-            what,
-            format!(
-                "is not a supported image (starts with {}); expected PNG, JPEG, WebP, GIF, BMP or TIFF",
-                hex_prefix(bytes)
-            ),
-        )
-    })?;
-    // The decoders are third-party code fed with hostile bytes; a panic in one
-    // of them must become an error for this input, not bring the caller down.
-    let decoded =
-        catch_unwind(AssertUnwindSafe(|| decode_sniffed(bytes, format, limits, what))).unwrap_or_else(|_| {
-            Err(Error::decode(
-                what,
-                format!("the {format} decoder failed on malformed data"),
-            ))
-        })?;
-    let (image, orientation) = decoded;
+    let format = msgflux_core::sniff_format(bytes, what)?;
+    let (image, orientation) = msgflux_core::decode_oriented(bytes, format, limits, what)?;
     Ok(Decoded {
         image,
         format,
@@ -112,62 +90,4 @@ pub fn decode_file(path: impl AsRef<Path>, limits: &DecodeLimits) -> Result<Deco
         }
     })?;
     decode(&bytes, limits, &path.display().to_string())
-}
-
-fn decode_sniffed(
-    bytes: &[u8],
-    format: ImageFormat,
-    limits: &DecodeLimits,
-    what: &str,
-) -> Result<(DynamicImage, Orientation)> {
-    let mut reader = image::ImageReader::with_format(Cursor::new(bytes), format.to_image_format());
-    let mut image_limits = image::Limits::default();
-    image_limits.max_image_width = Some(limits.max_side);
-    image_limits.max_image_height = Some(limits.max_side);
-    image_limits.max_alloc = Some(limits.max_alloc);
-    reader.limits(image_limits);
-    let map = |e| map_image_error(e, limits, what);
-    let mut decoder = reader.into_decoder().map_err(map)?;
-    let (width, height) = decoder.dimensions();
-    if width == 0 || height == 0 {
-        return Err(Error::invalid(what, format!("has zero size ({width}x{height})")));
-    }
-    // Not every decoder checks `max_alloc` itself before allocating its output
-    // (PNG does not), so check the size of the pixel buffer here, from the header.
-    let pixel_bytes = decoder.total_bytes();
-    if pixel_bytes > limits.max_alloc {
-        return Err(Error::invalid(
-            what,
-            format!(
-                "exceeds the decoding limits ({width}x{height} {:?} needs {pixel_bytes} bytes of pixel memory; \
-                 at most {} MB)",
-                decoder.color_type(),
-                limits.max_alloc / (1024 * 1024)
-            ),
-        ));
-    }
-    // A broken EXIF block must not make a readable image unreadable.
-    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
-    let mut image = DynamicImage::from_decoder(decoder).map_err(map)?;
-    image.apply_orientation(orientation);
-    Ok((image, orientation))
-}
-
-fn map_image_error(err: image::ImageError, limits: &DecodeLimits, what: &str) -> Error {
-    match err {
-        image::ImageError::Limits(l) => Error::invalid(
-            what,
-            format!(
-                "exceeds the decoding limits ({l}; at most {0}x{0} pixels and {1} MB of pixel memory)",
-                limits.max_side,
-                limits.max_alloc / (1024 * 1024)
-            ),
-        ),
-        other => Error::decode(what, other),
-    }
-}
-
-fn hex_prefix(bytes: &[u8]) -> String {
-    let head: Vec<String> = bytes.iter().take(8).map(|b| format!("{b:02x}")).collect();
-    format!("bytes {}", head.join(" "))
 }

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The README's main job: an offline edit with the local provider (no key, no
+# network) on a shipped sample photo and mask. Writes the result and a
+# before/after picture into out/demo/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cmd=(cargo run --quiet -p msgflux-cli -- edit
+    --model local/patchmatch
+    --image assets/astronaut.png
+    --mask assets/masks/astronaut-shuttle.png
+    --prompt "remove the shuttle model"
+    --out out/demo
+    --compare)
+
+echo "+ $(printf '%q ' "${cmd[@]}")"
+"${cmd[@]}"

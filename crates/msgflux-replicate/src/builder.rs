@@ -25,7 +25,7 @@ pub(crate) struct Settings {
     pub(crate) upload_threshold: usize,
     /// Largest output file downloaded for `base64` results.
     pub(crate) max_output_bytes: u64,
-    /// Mask convention for models mapped from their schema, when their description does not say.
+    /// Mask convention for models mapped from their schema; overrides their description.
     pub(crate) mask_convention: Option<MaskConvention>,
     /// Retry policy for every HTTP call.
     pub(crate) retry: RetryPolicy,
@@ -266,8 +266,8 @@ impl ReplicateBuilder {
         self
     }
 
-    /// The mask convention of models mapped from their schema, when the
-    /// schema's description of the mask does not say (default white = edit).
+    /// The mask convention of models mapped from their schema. It replaces
+    /// what the schema's description of the mask says (without either, white = edit).
     pub fn with_mask_convention(mut self, convention: MaskConvention) -> Self {
         self.settings.mask_convention = Some(convention);
         self

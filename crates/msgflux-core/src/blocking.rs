@@ -15,13 +15,11 @@
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 
-use crate::capabilities::Size;
 use crate::error::{Error, Result};
 use crate::functional::BatchOptions;
-use crate::input::ImageInput;
-use crate::request::{EditRequest, OptionValue, ResponseFormat};
+
+use crate::request::EditRequest;
 use crate::response::EditResponse;
 
 /// A [`crate::Model`] with blocking calls.
@@ -114,46 +112,8 @@ pub struct EditBuilder<'a> {
 }
 
 impl EditBuilder<'_> {
-    /// Adds an input image.
-    pub fn image(mut self, image: impl Into<ImageInput>) -> Self {
-        self.request = self.request.image(image);
-        self
-    }
-    /// Sets the mask (alpha 0 = edit).
-    pub fn mask(mut self, mask: impl Into<ImageInput>) -> Self {
-        self.request = self.request.mask(mask);
-        self
-    }
-    /// Number of variations.
-    pub fn n(mut self, n: u32) -> Self {
-        self.request = self.request.n(n);
-        self
-    }
-    /// URLs or base64.
-    pub fn response_format(mut self, format: ResponseFormat) -> Self {
-        self.request = self.request.response_format(format);
-        self
-    }
-    /// Output size.
-    pub fn size(mut self, size: Size) -> Self {
-        self.request = self.request.size(size);
-        self
-    }
-    /// Seed.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.request = self.request.seed(seed);
-        self
-    }
-    /// One provider-specific option.
-    pub fn option(mut self, name: impl Into<String>, value: impl Into<OptionValue>) -> Self {
-        self.request = self.request.option(name, value);
-        self
-    }
-    /// Time limit for the whole call.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.request = self.request.timeout(timeout);
-        self
-    }
+    crate::model::forward_request_setters!();
+
     /// Runs the edit and waits for it.
     pub fn send(self) -> Result<EditResponse> {
         self.model.call(self.request)

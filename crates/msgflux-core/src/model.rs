@@ -12,12 +12,12 @@ use futures::stream::BoxStream;
 use tokio::sync::Semaphore;
 use tracing::Instrument as _;
 
-use crate::capabilities::{Capabilities, Size};
+use crate::capabilities::Capabilities;
 use crate::error::{Error, Result};
-use crate::input::{ImageInput, InputLoader};
+use crate::input::InputLoader;
 use crate::provider::{EditProvider, ProviderConfig};
 use crate::registry::Registry;
-use crate::request::{EditRequest, IntoOptions, LoadedRequest, OptionValue, ResponseFormat};
+use crate::request::{EditRequest, LoadedRequest};
 use crate::response::{EditEvent, EditResponse};
 use crate::retry::RetryPolicy;
 
@@ -337,72 +337,81 @@ pub struct EditBuilder {
     request: EditRequest,
 }
 
+/// The settings both edit builders (this one and the blocking one) forward
+/// to [`EditRequest`], written once.
+macro_rules! forward_request_setters {
+    () => {
+        /// Adds an input image.
+        pub fn image(mut self, image: impl Into<crate::ImageInput>) -> Self {
+            self.request = self.request.image(image);
+            self
+        }
+
+        /// Adds several input images.
+        pub fn images<T: Into<crate::ImageInput>>(mut self, images: impl IntoIterator<Item = T>) -> Self {
+            self.request = self.request.images(images);
+            self
+        }
+
+        /// Sets the mask (alpha 0 = edit).
+        pub fn mask(mut self, mask: impl Into<crate::ImageInput>) -> Self {
+            self.request = self.request.mask(mask);
+            self
+        }
+
+        /// Number of variations.
+        pub fn n(mut self, n: u32) -> Self {
+            self.request = self.request.n(n);
+            self
+        }
+
+        /// URLs or base64.
+        pub fn response_format(mut self, format: crate::ResponseFormat) -> Self {
+            self.request = self.request.response_format(format);
+            self
+        }
+
+        /// Output size.
+        pub fn size(mut self, size: crate::Size) -> Self {
+            self.request = self.request.size(size);
+            self
+        }
+
+        /// Seed.
+        pub fn seed(mut self, seed: u64) -> Self {
+            self.request = self.request.seed(seed);
+            self
+        }
+
+        /// One provider-specific option.
+        pub fn option(mut self, name: impl Into<String>, value: impl Into<crate::OptionValue>) -> Self {
+            self.request = self.request.option(name, value);
+            self
+        }
+
+        /// A set of provider-specific options.
+        pub fn options(mut self, options: impl crate::IntoOptions) -> Self {
+            self.request = self.request.options(options);
+            self
+        }
+
+        /// Lets the provider convert inputs that break its rules.
+        pub fn prepare(mut self, yes: bool) -> Self {
+            self.request = self.request.prepare(yes);
+            self
+        }
+
+        /// Time limit for the whole call.
+        pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+            self.request = self.request.timeout(timeout);
+            self
+        }
+    };
+}
+pub(crate) use forward_request_setters;
+
 impl EditBuilder {
-    /// Adds an input image.
-    pub fn image(mut self, image: impl Into<ImageInput>) -> Self {
-        self.request = self.request.image(image);
-        self
-    }
-
-    /// Adds several input images.
-    pub fn images<T: Into<ImageInput>>(mut self, images: impl IntoIterator<Item = T>) -> Self {
-        self.request = self.request.images(images);
-        self
-    }
-
-    /// Sets the mask (alpha 0 = edit).
-    pub fn mask(mut self, mask: impl Into<ImageInput>) -> Self {
-        self.request = self.request.mask(mask);
-        self
-    }
-
-    /// Number of variations.
-    pub fn n(mut self, n: u32) -> Self {
-        self.request = self.request.n(n);
-        self
-    }
-
-    /// URLs or base64.
-    pub fn response_format(mut self, format: ResponseFormat) -> Self {
-        self.request = self.request.response_format(format);
-        self
-    }
-
-    /// Output size.
-    pub fn size(mut self, size: Size) -> Self {
-        self.request = self.request.size(size);
-        self
-    }
-
-    /// Seed.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.request = self.request.seed(seed);
-        self
-    }
-
-    /// One provider-specific option.
-    pub fn option(mut self, name: impl Into<String>, value: impl Into<OptionValue>) -> Self {
-        self.request = self.request.option(name, value);
-        self
-    }
-
-    /// A set of provider-specific options.
-    pub fn options(mut self, options: impl IntoOptions) -> Self {
-        self.request = self.request.options(options);
-        self
-    }
-
-    /// Lets the provider convert inputs that break its rules.
-    pub fn prepare(mut self, yes: bool) -> Self {
-        self.request = self.request.prepare(yes);
-        self
-    }
-
-    /// Time limit for the whole call.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.request = self.request.timeout(timeout);
-        self
-    }
+    forward_request_setters!();
 
     /// The request as built so far.
     pub fn request(&self) -> &EditRequest {

@@ -2,9 +2,23 @@
 //! lets examples (and CI) run end to end without a key or the network.
 //!
 //! ```text
-//! openai-emulator [--port N]                      serve on 127.0.0.1 until killed
-//! openai-emulator [--port N] [--expect-requests N] -- COMMAND [ARG...]
+//! openai-emulator [--port N] [FAULTS]                      serve on 127.0.0.1 until killed
+//! openai-emulator [--port N] [FAULTS] [--expect-requests N] -- COMMAND [ARG...]
 //! ```
+//!
+//! `FAULTS` (for benchmarks and demos; by default every answer is immediate
+//! and normal):
+//!
+//! - `--latency-ms N`: every normal answer waits N ms after the request was
+//!   read (a simulated service time).
+//! - `--stall-first-ms N`: the first edit request is accepted, then answered
+//!   normally only after N ms (past a client's read timeout when N is
+//!   longer); later requests are answered as usual.
+//! - `--fail-first-status S`: the first edit request is answered with status
+//!   S (e.g. 503) and an OpenAI `server_error` body; later ones as usual.
+//! - `--reuse-answers`: a JSON answer is computed once per distinct request
+//!   content and reused for identical requests (each is still checked and
+//!   counted), so that a benchmark measures its client, not the emulator.
 //!
 //! With a command, the emulator runs it with `OPENAI_BASE_URL` and
 //! `OPENAI_API_KEY` pointing at itself (and `{base_url}` in the arguments
@@ -27,19 +41,35 @@ mod spec;
 mod emulator;
 
 use std::process::ExitCode;
+use std::time::Duration;
 
-use emulator::{EMULATOR_KEY, Emulator};
+use emulator::{EMULATOR_KEY, Emulator, Reply};
 
 struct Args {
     port: u16,
     expect_requests: Option<usize>,
+    latency_ms: u64,
+    stall_first_ms: Option<u64>,
+    fail_first_status: Option<u16>,
+    reuse_answers: bool,
     command: Vec<String>,
+}
+
+fn number<T: std::str::FromStr>(flag: &str, value: Option<String>) -> Result<T, String> {
+    let value = value.ok_or(format!("{flag} needs a number"))?;
+    value
+        .parse()
+        .map_err(|_| format!("{flag}: `{value}` is not a valid number"))
 }
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         port: 0,
         expect_requests: None,
+        latency_ms: 0,
+        stall_first_ms: None,
+        fail_first_status: None,
+        reuse_answers: false,
         command: Vec::new(),
     };
     let mut it = std::env::args().skip(1);
@@ -57,6 +87,16 @@ fn parse_args() -> Result<Args, String> {
                         .map_err(|_| format!("--expect-requests: `{value}` is not a number"))?,
                 );
             }
+            "--latency-ms" => args.latency_ms = number(&arg, it.next())?,
+            "--stall-first-ms" => args.stall_first_ms = Some(number(&arg, it.next())?),
+            "--fail-first-status" => {
+                let status: u16 = number(&arg, it.next())?;
+                if !(400..=599).contains(&status) {
+                    return Err(format!("--fail-first-status: {status} is not an error status"));
+                }
+                args.fail_first_status = Some(status);
+            }
+            "--reuse-answers" => args.reuse_answers = true,
             "--" => {
                 args.command = it.collect();
                 break;
@@ -65,10 +105,14 @@ fn parse_args() -> Result<Args, String> {
             other => return Err(format!("unknown argument `{other}`")),
         }
     }
+    if args.stall_first_ms.is_some() && args.fail_first_status.is_some() {
+        return Err("--stall-first-ms and --fail-first-status both script the first request; pick one".into());
+    }
     Ok(args)
 }
 
-const USAGE: &str = "usage: openai-emulator [--port N] [--expect-requests N] [-- COMMAND [ARG...]]";
+const USAGE: &str = "usage: openai-emulator [--port N] [--latency-ms N] [--stall-first-ms N] \
+                     [--fail-first-status S] [--reuse-answers] [--expect-requests N] [-- COMMAND [ARG...]]";
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -83,6 +127,14 @@ async fn main() -> ExitCode {
         }
     };
     let emulator = Emulator::start_on(&format!("127.0.0.1:{}", args.port)).await;
+    emulator.set_latency(Duration::from_millis(args.latency_ms));
+    emulator.set_reuse_answers(args.reuse_answers);
+    if let Some(ms) = args.stall_first_ms {
+        emulator.script([Reply::SuccessAfter(Duration::from_millis(ms))]);
+    }
+    if let Some(status) = args.fail_first_status {
+        emulator.script([Reply::error(status, "server_error", "server_error")]);
+    }
     let base_url = emulator.base_url();
     eprintln!("openai-emulator: serving {base_url} (key {EMULATOR_KEY})");
     if args.command.is_empty() {

@@ -62,6 +62,10 @@ pub enum Reply {
     },
     /// Never answer (the client's read timeout must end the wait).
     Hang,
+    /// Accept the request, wait this long, then answer normally: a stall
+    /// past the client's read timeout when longer than it. The edit counts
+    /// as done (and billed) whether or not the client is still there.
+    SuccessAfter(std::time::Duration),
     /// Stream this many partial images, then stall without completing.
     StallAfterPartials(u32),
     /// Stream this many partial images, then an `error` event with this code.
@@ -134,6 +138,9 @@ struct EmulatorState {
     base: Mutex<String>,
     counter: AtomicUsize,
     deployments: Mutex<BTreeMap<String, String>>,
+    latency: Mutex<std::time::Duration>,
+    /// JSON answers by request content, when answers are reused.
+    reused: Mutex<Option<BTreeMap<u64, bytes::Bytes>>>,
 }
 
 /// A running emulator; stops when dropped.
@@ -173,6 +180,8 @@ impl Emulator {
             base: Mutex::new(String::new()),
             counter: AtomicUsize::new(0),
             deployments: Mutex::new(BTreeMap::new()),
+            latency: Mutex::new(std::time::Duration::ZERO),
+            reused: Mutex::new(None),
         });
         let router = Router::new()
             .route("/v1/images/edits", post(openai_edit))
@@ -212,6 +221,22 @@ impl Emulator {
     /// Queues replies for the next requests; after them, every answer is [`Reply::Success`].
     pub fn script(&self, replies: impl IntoIterator<Item = Reply>) {
         self.state.script.lock().expect("lock").extend(replies);
+    }
+
+    /// Makes every normal answer ([`Reply::Success`]) wait this long after
+    /// the request was read: a simulated service time. Faults are answered
+    /// at once, and [`Reply::SuccessAfter`] waits its own time instead.
+    pub fn set_latency(&self, latency: std::time::Duration) {
+        *self.state.latency.lock().expect("lock") = latency;
+    }
+
+    /// With `true`, a normal JSON answer is computed once per distinct
+    /// request content (model, fields, image and mask bytes) and then
+    /// reused, with a new request id: a benchmark that sends the same edit
+    /// many times then measures its client, not the emulator's PNG encoder.
+    /// Every request is still read, checked and recorded.
+    pub fn set_reuse_answers(&self, reuse: bool) {
+        *self.state.reused.lock().expect("lock") = reuse.then(BTreeMap::new);
     }
 
     /// Every edit request received so far.
@@ -456,7 +481,20 @@ async fn handle(
     }
     let reply = state.script.lock().expect("lock").pop_front().unwrap_or(Reply::Success);
     match reply {
-        Reply::Success => success(&state, &route, &parts, &request_id),
+        Reply::Success => {
+            let latency = *state.latency.lock().expect("lock");
+            if !latency.is_zero() {
+                tokio::time::sleep(latency).await;
+            }
+            if state.reused.lock().expect("lock").is_some() {
+                return reused_success(&state, &route, &parts, &request_id).await;
+            }
+            success(&state, &route, &parts, &request_id)
+        }
+        Reply::SuccessAfter(delay) => {
+            tokio::time::sleep(delay).await;
+            success(&state, &route, &parts, &request_id)
+        }
         Reply::Error {
             status,
             code,
@@ -493,6 +531,51 @@ async fn handle(
             sse_response(&request_id, Body::from(events.concat()))
         }
     }
+}
+
+/// [`success`], reusing the JSON answer of an earlier request with the same content.
+async fn reused_success(state: &EmulatorState, route: &Route, parts: &[Part], request_id: &str) -> Response {
+    use std::hash::{Hash as _, Hasher as _};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    format!("{route:?}").hash(&mut hasher);
+    for part in parts {
+        part.name.hash(&mut hasher);
+        match &part.value {
+            PartValue::Text(text) => text.hash(&mut hasher),
+            PartValue::File { bytes, .. } => bytes.hash(&mut hasher),
+        }
+    }
+    let key = hasher.finish();
+    let known = state
+        .reused
+        .lock()
+        .expect("lock")
+        .as_ref()
+        .and_then(|answers| answers.get(&key).cloned());
+    if let Some(body) = known {
+        return Response::builder()
+            .status(200)
+            .header("content-type", "application/json")
+            .header("x-request-id", request_id)
+            .body(Body::from(body))
+            .expect("a valid response");
+    }
+    let response = success(state, route, parts, request_id);
+    let json = response
+        .headers()
+        .get("content-type")
+        .is_some_and(|v| v.as_bytes() == b"application/json");
+    if !json {
+        return response;
+    }
+    let (head, body) = response.into_parts();
+    let body = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .expect("an in-memory answer");
+    if let Some(answers) = state.reused.lock().expect("lock").as_mut() {
+        answers.insert(key, body.clone());
+    }
+    Response::from_parts(head, Body::from(body))
 }
 
 fn sse_response(request_id: &str, body: Body) -> Response {

@@ -7,6 +7,8 @@ mod hole;
 mod cancel;
 // The pixel buffer both fills work on.
 mod raster;
+// Smooth extension of values into the hole (the seam correction of PatchMatch).
+mod membrane;
 // Provider options: names, specs and the typed options struct.
 mod options;
 // Results as base64, `data:` URLs or `file://` files.

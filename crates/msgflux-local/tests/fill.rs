@@ -236,3 +236,21 @@ fn an_empty_hole_and_a_full_hole_are_refused() {
         "{full}"
     );
 }
+
+#[test]
+fn patchmatch_continues_a_smooth_ramp_across_a_thin_band_without_a_step() {
+    // A horizontal ramp (2 grey levels per column) with a vertical band cut
+    // out over the full height: no whole known patch lies at the band's
+    // columns, so every match comes from columns further left or right, with
+    // a brightness offset. The seam correction (benchmark: up to +0.7 dB on
+    // thin strokes) spreads the border's mismatch over the band.
+    let image = GrayImage::from_fn(64, 40, |x, _| Luma([(40 + 2 * x) as u8]));
+    let hole = HoleMask::from_fn(64, 40, |x, _| (30..34).contains(&x));
+    let filled = patchmatch::inpaint(&image, &hole, &PatchMatchSettings::default(), &CancelFlag::new()).expect("fill");
+    let worst = (0..40)
+        .flat_map(|y| (30..34).map(move |x| (x, y)))
+        .map(|(x, y)| (i32::from(filled.get_pixel(x, y)[0]) - i32::from(image.get_pixel(x, y)[0])).abs())
+        .max()
+        .unwrap_or(0);
+    assert!(worst <= 3, "largest error in the band: {worst} grey levels");
+}

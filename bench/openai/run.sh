@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # msgflux-openai against the official Python SDK (openai-python), in one run,
-# both against the same local OpenAI emulator (crates/msgflux-openai, example
-# openai-emulator): no key, no real OpenAI call, no network but pip.
+# both against the same local OpenAI emulator (crates/msgflux-openai, program
+# openai-emulator, feature emulator): no key, no real OpenAI call, no network but pip.
 #
 #   (1) client overhead: EDITS sequential dall-e-2 edits, no server latency
 #   (2) a batch of BATCH edits, 200 ms server latency each, concurrency 8
@@ -35,8 +35,8 @@ fi
 "$VENV/bin/pip" install --quiet "openai==$OPENAI_VERSION"
 PY="$VENV/bin/python"
 
-cargo build --release -p msgflux-openai --example openai-emulator --example bench_client
-EMULATOR=target/release/examples/openai-emulator
+cargo build --release -p msgflux-openai --features emulator --bin openai-emulator --example bench_client
+EMULATOR=target/release/openai-emulator
 OURS=target/release/examples/bench_client
 export CLK_TCK
 CLK_TCK=$(getconf CLK_TCK)

@@ -26,6 +26,11 @@ mod pricing;
 // Registration under `openai` and `azure`.
 mod registration;
 
+// An in-process emulator of `POST /v1/images/edits`, checked against the
+// published spec, for tests and for running examples without a key.
+#[cfg(feature = "emulator")]
+pub mod emulator;
+
 pub use builder::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, OpenAIBuilder, SETTINGS, default_retry_policy};
 pub use config::{AZURE_DEFAULT_API_VERSION, AzureConfig, Config, OPENAI_BASE_URL, OpenAIConfig};
 pub use models::{DEFAULT_MODEL, KNOWN_MODELS, ModelFamily, ModelSpec};

@@ -3,8 +3,9 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::common::{code, file_names, json_lines, msgflux, stderr, stdout, write_mask, write_photo};
-use crate::openai_emulator::{KEY, OpenAiEmulator};
+use msgflux_openai::emulator::EMULATOR_KEY;
+
+use crate::common::{code, file_names, json_lines, msgflux, openai_emulator, stderr, stdout, write_mask, write_photo};
 
 /// A jobs directory with `img/a.png`, `img/b.png`, `img/c.png` (32x24) and `img/mask.png`.
 fn job_dir() -> tempfile::TempDir {
@@ -255,17 +256,17 @@ fn a_jobs_file_of_another_kind_is_refused() {
 
 #[test]
 fn the_summary_adds_up_the_cost_the_provider_reports() {
-    let emulator = OpenAiEmulator::start();
+    let emulator = openai_emulator();
     let dir = job_dir();
     let (a, b) = (job("a", "a"), job("b", "b"));
     let jobs = write_jobs(dir.path(), "jobs.jsonl", &[&a, &b]);
     let out = dir.path().join("out");
     let output = msgflux()
-        .env("MSGFLUX_TEST_OPENAI_KEY", KEY)
+        .env("MSGFLUX_TEST_OPENAI_KEY", EMULATOR_KEY)
         .arg("batch")
         .arg(&jobs)
         .args(["-m", "openai/gpt-image-1", "--api-key-env", "MSGFLUX_TEST_OPENAI_KEY"])
-        .args(["--base-url", &emulator.base_url, "--json", "--out"])
+        .args(["--base-url", &emulator.base_url(), "--json", "--out"])
         .arg(&out)
         .output()
         .expect("run");
@@ -301,7 +302,7 @@ fn wait_for_records(out: &Path, records: usize) {
 #[cfg(unix)]
 #[test]
 fn ctrl_c_stops_cleanly_and_a_rerun_resumes_where_it_stopped() {
-    let emulator = OpenAiEmulator::start();
+    let emulator = openai_emulator();
     let dir = job_dir();
     let quick = r#"{"id": "quick", "prompt": "add a hat", "image": "img/a.png"}"#;
     let stuck = r#"{"id": "stuck", "prompt": "hang here", "image": "img/b.png"}"#;
@@ -309,12 +310,12 @@ fn ctrl_c_stops_cleanly_and_a_rerun_resumes_where_it_stopped() {
     let out = dir.path().join("out");
     let batch = |jobs: &Path| {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_msgflux"));
-        cmd.env("MSGFLUX_TEST_OPENAI_KEY", KEY)
+        cmd.env("MSGFLUX_TEST_OPENAI_KEY", EMULATOR_KEY)
             .env_remove("OPENAI_API_KEY")
             .arg("batch")
             .arg(jobs)
             .args(["-m", "openai/gpt-image-1", "--api-key-env", "MSGFLUX_TEST_OPENAI_KEY"])
-            .args(["--base-url", &emulator.base_url, "--concurrency", "2", "--out"])
+            .args(["--base-url", &emulator.base_url(), "--concurrency", "2", "--out"])
             .arg(&out)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped());
@@ -347,13 +348,13 @@ fn ctrl_c_stops_cleanly_and_a_rerun_resumes_where_it_stopped() {
     // The rerun skips `quick` and runs only `stuck` (no longer stuck).
     let unstuck = r#"{"id": "stuck", "prompt": "add a scarf", "image": "img/b.png"}"#;
     let jobs = write_jobs(dir.path(), "jobs.jsonl", &[quick, unstuck]);
-    let before = emulator.received().len();
+    let before = emulator.post_count();
     let output = batch(&jobs).output().expect("rerun");
     assert_eq!(code(&output), 0, "{}", stderr(&output));
-    assert_eq!(emulator.received().len(), before + 1);
+    assert_eq!(emulator.post_count(), before + 1);
     assert_eq!(
         emulator
-            .received()
+            .requests()
             .last()
             .and_then(|r| r.text("prompt").map(str::to_string))
             .as_deref(),

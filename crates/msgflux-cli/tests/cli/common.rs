@@ -1,10 +1,11 @@
 //! Helpers shared by the CLI tests: the binary, small real images and masks,
-//! and reading what the binary printed.
+//! the OpenAI emulator, and reading what the binary printed.
 
 use std::path::Path;
 use std::process::Output;
 
 use image::{Rgb, RgbImage, Rgba, RgbaImage};
+use msgflux_openai::emulator::{Emulator, Reply};
 
 /// The `msgflux` binary with a clean environment: no keys, no proxies, no log settings.
 pub fn msgflux() -> assert_cmd::Command {
@@ -25,6 +26,21 @@ pub fn msgflux() -> assert_cmd::Command {
         cmd.env_remove(var);
     }
     cmd
+}
+
+/// The OpenAI emulator (`msgflux_openai::emulator`) on a free port, served
+/// from a background thread while the test runs the binary. Besides its usual
+/// checks and answers, the prompt picks the behaviour: one containing
+/// `refuse` is answered 400 `content_policy_violation`, one containing `hang`
+/// is never answered (for timeouts and Ctrl-C).
+pub fn openai_emulator() -> Emulator {
+    let emulator = Emulator::start_in_background();
+    emulator.reply_when_prompt_contains(
+        "refuse",
+        Reply::error(400, "content_policy_violation", "invalid_request_error"),
+    );
+    emulator.reply_when_prompt_contains("hang", Reply::Hang);
+    emulator
 }
 
 /// Writes a textured RGB photo stand-in (gradients and stripes, so fills have something to copy).

@@ -2,8 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::common::{code, file_names, json, msgflux, stderr, stdout, write_mask, write_photo};
-use crate::openai_emulator::{KEY, OpenAiEmulator, Received};
+use msgflux_openai::emulator::{EMULATOR_KEY, Emulator, PartValue};
+
+use crate::common::{code, file_names, json, msgflux, openai_emulator, stderr, stdout, write_mask, write_photo};
 
 /// A 64x48 photo and a mask editing a 16x12 hole, in a fresh directory.
 struct Inputs {
@@ -240,9 +241,9 @@ fn compare_without_out_is_a_usage_error() {
     assert!(stderr(&output).contains("--out"), "{}", stderr(&output));
 }
 
-fn openai_edit(emulator: &OpenAiEmulator, inputs: &Inputs, model: &str, prompt: &str) -> assert_cmd::Command {
+fn openai_edit(emulator: &Emulator, inputs: &Inputs, model: &str, prompt: &str) -> assert_cmd::Command {
     let mut cmd = msgflux();
-    cmd.env("MSGFLUX_TEST_OPENAI_KEY", KEY)
+    cmd.env("MSGFLUX_TEST_OPENAI_KEY", EMULATOR_KEY)
         .args([
             "edit",
             "--model",
@@ -252,7 +253,7 @@ fn openai_edit(emulator: &OpenAiEmulator, inputs: &Inputs, model: &str, prompt: 
             "--api-key-env",
             "MSGFLUX_TEST_OPENAI_KEY",
         ])
-        .args(["--base-url", &emulator.base_url, "--image"])
+        .args(["--base-url", &emulator.base_url(), "--image"])
         .arg(&inputs.photo)
         .arg("--mask")
         .arg(&inputs.mask);
@@ -261,7 +262,7 @@ fn openai_edit(emulator: &OpenAiEmulator, inputs: &Inputs, model: &str, prompt: 
 
 #[test]
 fn an_openai_edit_sends_one_image_part_with_its_mime_type_and_saves_the_result() {
-    let emulator = OpenAiEmulator::start();
+    let emulator = openai_emulator();
     let inputs = inputs();
     let out = out_dir(&inputs);
     let output = openai_edit(&emulator, &inputs, "openai/gpt-image-1", "add a hat")
@@ -270,26 +271,27 @@ fn an_openai_edit_sends_one_image_part_with_its_mime_type_and_saves_the_result()
         .output()
         .expect("run");
     assert_eq!(code(&output), 0, "{}", stderr(&output));
-    let received = emulator.received();
+    let received = emulator.requests();
     assert_eq!(received.len(), 1);
     assert_eq!(received[0].names(), ["model", "prompt", "image", "mask", "n", "stream"]);
     let image = received[0]
-        .fields
+        .parts
         .iter()
-        .find(|(name, _)| name == "image")
+        .find(|part| part.name == "image")
         .expect("image part");
     assert!(
-        matches!(&image.1, Received::File { filename: Some(f), content_type: Some(t), .. } if f == "photo.png" && t == "image/png"),
+        matches!(&image.value, PartValue::File { filename: Some(f), content_type: Some(t), .. } if f == "photo.png" && t == "image/png"),
         "{image:?}"
     );
     assert!(image::open(out.join("photo-edited.png")).is_ok());
-    assert!(stderr(&output).contains("request id: req_1"), "{}", stderr(&output));
+    let request_id = format!("request id: {}", received[0].request_id);
+    assert!(stderr(&output).contains(&request_id), "{}", stderr(&output));
     assert!(stderr(&output).contains("cost: $"), "{}", stderr(&output));
 }
 
 #[test]
 fn a_streamed_edit_saves_each_partial_image_as_it_arrives() {
-    let emulator = OpenAiEmulator::start();
+    let emulator = openai_emulator();
     let inputs = inputs();
     let out = out_dir(&inputs);
     let output = openai_edit(&emulator, &inputs, "openai/gpt-image-1", "add a hat")
@@ -309,7 +311,7 @@ fn a_streamed_edit_saves_each_partial_image_as_it_arrives() {
 
 #[test]
 fn a_dall_e_2_edit_without_out_prints_the_result_urls() {
-    let emulator = OpenAiEmulator::start();
+    let emulator = openai_emulator();
     let inputs = inputs();
     let square = inputs.dir.path().join("square.png");
     let square_mask = inputs.dir.path().join("square-mask.png");
@@ -319,13 +321,13 @@ fn a_dall_e_2_edit_without_out_prints_the_result_urls() {
     rgba.save(&square).expect("rgba photo");
     write_mask(&square_mask, 64, 64, (8, 8, 16, 16));
     let output = msgflux()
-        .env("MSGFLUX_TEST_OPENAI_KEY", KEY)
+        .env("MSGFLUX_TEST_OPENAI_KEY", EMULATOR_KEY)
         .args(["edit", "-m", "openai/dall-e-2", "-p", "a red door", "-n", "2"])
         .args([
             "--api-key-env",
             "MSGFLUX_TEST_OPENAI_KEY",
             "--base-url",
-            &emulator.base_url,
+            &emulator.base_url(),
             "-i",
         ])
         .arg(&square)
@@ -335,19 +337,18 @@ fn a_dall_e_2_edit_without_out_prints_the_result_urls() {
         .expect("run");
     assert_eq!(code(&output), 0, "{}", stderr(&output));
     let lines: Vec<String> = stdout(&output).lines().map(str::to_string).collect();
-    assert_eq!(
-        lines,
-        [
-            format!("{}/files/result-0.png", emulator.base_url),
-            format!("{}/files/result-1.png", emulator.base_url)
-        ]
-    );
-    assert_eq!(emulator.received()[0].text("response_format"), Some("url"));
+    // The two URLs the emulator answered with, in order.
+    let urls = emulator.result_urls();
+    assert_eq!(urls.len(), 2, "{urls:?}");
+    let served = format!("http://{}/files/", emulator.addr());
+    assert!(urls.iter().all(|url| url.starts_with(&served)), "{urls:?}");
+    assert_eq!(lines, urls);
+    assert_eq!(emulator.requests()[0].text("response_format"), Some("url"));
 }
 
 #[test]
 fn a_refused_edit_exits_3_with_the_request_id_and_writes_nothing() {
-    let emulator = OpenAiEmulator::start();
+    let emulator = openai_emulator();
     let inputs = inputs();
     let out = out_dir(&inputs);
     let output = openai_edit(&emulator, &inputs, "openai/gpt-image-1", "please refuse this")
@@ -358,14 +359,14 @@ fn a_refused_edit_exits_3_with_the_request_id_and_writes_nothing() {
     assert_eq!(code(&output), 3);
     let line = stderr(&output);
     assert!(line.starts_with("error: refused by content policy: "), "{line}");
-    assert!(line.contains("req_refused"), "{line}");
+    assert!(line.contains(&emulator.last().request_id), "{line}");
     assert_eq!(line.trim().lines().count(), 1, "{line}");
     assert!(file_names(&out).is_empty(), "{:?}", file_names(&out));
 }
 
 #[test]
 fn a_refused_edit_in_json_mode_is_a_json_error_document() {
-    let emulator = OpenAiEmulator::start();
+    let emulator = openai_emulator();
     let inputs = inputs();
     let output = openai_edit(&emulator, &inputs, "openai/dall-e-2", "please refuse this")
         .arg("--json")
@@ -373,7 +374,7 @@ fn a_refused_edit_in_json_mode_is_a_json_error_document() {
         .expect("run");
     // dall-e-2 needs a square image: refused before anything is sent.
     assert_eq!(code(&output), 2);
-    assert!(emulator.received().is_empty());
+    assert_eq!(emulator.post_count(), 0);
     let doc = json(&output);
     assert_eq!(doc["error"]["kind"], "invalid_input");
     assert_eq!(doc["error"]["param"], "image");
@@ -382,7 +383,7 @@ fn a_refused_edit_in_json_mode_is_a_json_error_document() {
 
 #[test]
 fn a_provider_error_in_json_mode_carries_kind_and_request_id() {
-    let emulator = OpenAiEmulator::start();
+    let emulator = openai_emulator();
     let inputs = inputs();
     let output = openai_edit(&emulator, &inputs, "openai/gpt-image-1", "please refuse this")
         .arg("--json")
@@ -391,13 +392,13 @@ fn a_provider_error_in_json_mode_carries_kind_and_request_id() {
     assert_eq!(code(&output), 3);
     let doc = json(&output);
     assert_eq!(doc["error"]["kind"], "content_policy");
-    assert_eq!(doc["error"]["request_id"], "req_refused");
+    assert_eq!(doc["error"]["request_id"], emulator.last().request_id.as_str());
     assert_eq!(doc["error"]["status"], 400);
 }
 
 #[test]
 fn a_timeout_cancels_a_call_that_never_answers_and_exits_3() {
-    let emulator = OpenAiEmulator::start();
+    let emulator = openai_emulator();
     let inputs = inputs();
     let out = out_dir(&inputs);
     let output = openai_edit(&emulator, &inputs, "openai/gpt-image-1", "hang forever")

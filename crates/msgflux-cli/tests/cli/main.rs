@@ -1,11 +1,11 @@
 //! Integration tests of the `msgflux` binary: each test runs the real binary
 //! and reads what it prints, writes and exits with. No test needs a key or
 //! the internet: the local provider runs for real on small images, and the
-//! OpenAI provider talks to an in-process emulator through `--base-url`, the
-//! Replicate provider to the Replicate helper's emulator.
+//! OpenAI provider talks to the emulator the msgflux-openai crate ships
+//! through `--base-url`, the Replicate provider to the Replicate helper's
+//! emulator.
 
 mod common;
-mod openai_emulator;
 
 mod batch;
 mod compare;

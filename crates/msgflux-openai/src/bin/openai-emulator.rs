@@ -1,13 +1,14 @@
-//! The OpenAI `images/edits` emulator of this crate's tests, as a program:
-//! lets examples (and CI) run end to end without a key or the network.
+//! Runs the OpenAI `images/edits` emulator (`msgflux_openai::emulator`) on
+//! 127.0.0.1, so that examples, CI and benchmarks run end to end without a
+//! key or the network.
 //!
 //! ```text
 //! openai-emulator [--port N] [FAULTS]                      serve on 127.0.0.1 until killed
 //! openai-emulator [--port N] [FAULTS] [--expect-requests N] -- COMMAND [ARG...]
 //! ```
 //!
-//! `FAULTS` (for benchmarks and demos; by default every answer is immediate
-//! and normal):
+//! `--port N` picks the port (default 0: a free one). `FAULTS` (for
+//! benchmarks and demos; by default every answer is immediate and normal):
 //!
 //! - `--latency-ms N`: every normal answer waits N ms after the request was
 //!   read (a simulated service time).
@@ -24,26 +25,19 @@
 //! `OPENAI_API_KEY` pointing at itself (and `{base_url}` in the arguments
 //! replaced by the base URL), then exits with the command's status, or with
 //! status 1 when it saw a request that breaks the spec or the service's rules,
-//! or not the expected number of requests:
+//! or not the number of requests given with `--expect-requests`:
 //!
 //! ```text
 //! cargo build -p edit-openai
-//! cargo run -p msgflux-openai --example openai-emulator -- --expect-requests 1 -- \
+//! cargo run -p msgflux-openai --features emulator --bin openai-emulator -- --expect-requests 1 -- \
 //!     target/debug/edit-openai --base-url {base_url} --out target/edit-openai
 //! ```
 
-#[allow(dead_code)]
-#[path = "../tests/support/spec.rs"]
-mod spec;
-
-#[allow(dead_code)]
-#[path = "../tests/support/emulator.rs"]
-mod emulator;
-
+use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use emulator::{EMULATOR_KEY, Emulator, Reply};
+use msgflux_openai::emulator::{EMULATOR_KEY, Emulator, Reply};
 
 struct Args {
     port: u16,
@@ -126,7 +120,13 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let emulator = Emulator::start_on(&format!("127.0.0.1:{}", args.port)).await;
+    let emulator = match Emulator::start_on(SocketAddr::from(([127, 0, 0, 1], args.port))).await {
+        Ok(emulator) => emulator,
+        Err(err) => {
+            eprintln!("openai-emulator: cannot listen on 127.0.0.1:{}: {err}", args.port);
+            return ExitCode::from(1);
+        }
+    };
     emulator.set_latency(Duration::from_millis(args.latency_ms));
     emulator.set_reuse_answers(args.reuse_answers);
     if let Some(ms) = args.stall_first_ms {

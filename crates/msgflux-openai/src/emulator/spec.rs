@@ -18,7 +18,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-/// The committed subset of the spec.
+/// The committed subset of the spec (`specs/openai/images-edits.json`),
+/// compiled in, so that the emulator finds it wherever it runs.
 pub const SPEC_JSON: &str = include_str!(concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../specs/openai/images-edits.json"
@@ -93,7 +94,31 @@ impl Part {
     }
 }
 
-/// The spec subset, ready to check against.
+/// The spec subset ([`SPEC_JSON`]), ready to check against: the checker the
+/// emulator runs on every request and on its own answers.
+///
+/// [`Spec::check_edit_multipart`] checks a multipart body field by field
+/// against the `multipart/form-data` schema of `POST /images/edits`
+/// (`CreateImageEditRequest`): unknown fields, wrong types, values outside an
+/// enum or a range, text where a file belongs (and the reverse), repeated
+/// fields, too many items and missing required fields are all reported.
+/// [`Spec::check_json`] checks an answer or a streamed event against a named
+/// schema.
+///
+/// About `nullable`: the document is OpenAPI 3.1 but keeps 3.0's
+/// `nullable: true` on many fields. A multipart body cannot carry a null, so
+/// the checker judges such a field by its `type` alone, and a `type: "null"`
+/// alternative never matches a sent value.
+///
+/// ```
+/// use msgflux_openai::emulator::{Part, Spec};
+/// let problems = Spec::load().check_edit_multipart(&[
+///     Part::text("prompt", "add a hat"),
+///     Part::text("n", "two"),
+/// ]);
+/// assert!(problems.iter().any(|p| p.contains("`two` is not an integer")), "{problems:?}");
+/// assert!(problems.iter().any(|p| p.contains("required field `image` is missing")), "{problems:?}");
+/// ```
 #[derive(Debug, Clone)]
 pub struct Spec {
     root: Value,
@@ -106,7 +131,7 @@ impl Default for Spec {
 }
 
 impl Spec {
-    /// Parses the committed subset.
+    /// Parses the committed subset ([`SPEC_JSON`]).
     pub fn load() -> Self {
         let root: Value = serde_json::from_str(SPEC_JSON).expect("specs/openai/images-edits.json is valid JSON");
         Self { root }

@@ -6,8 +6,8 @@ use msgflux_core::Model;
 use msgflux_core::testkit::conformance;
 use msgflux_openai::{AzureConfig, OpenAIBuilder};
 
-use crate::support::emulator::{EMULATOR_API_VERSION, EMULATOR_KEY, Emulator};
 use crate::support::{assert_clean, fast_retry, model};
+use msgflux_openai::emulator::{EMULATOR_API_VERSION, EMULATOR_KEY, Emulator};
 
 #[tokio::test]
 async fn dall_e_2_passes_the_conformance_suite() {

@@ -10,8 +10,8 @@ use std::time::Duration;
 use msgflux_core::{Error, Model, RetryPolicy};
 use msgflux_openai::{OpenAIBuilder, default_retry_policy};
 
-use crate::support::emulator::{EMULATOR_KEY, Emulator, Reply, start_resetting_server};
 use crate::support::{bounded, builder, model, rgba_png};
+use msgflux_openai::emulator::{EMULATOR_KEY, Emulator, Reply, start_resetting_server};
 
 fn with_policy(emulator: &Emulator, policy: RetryPolicy) -> Model {
     let provider = builder(emulator, "gpt-image-1")

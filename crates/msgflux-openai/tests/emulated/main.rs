@@ -1,9 +1,6 @@
-//! The OpenAI provider against the in-process emulator (tests/support):
+//! The OpenAI provider against the crate's emulator (`msgflux_openai::emulator`):
 //! request shapes, the published spec, faults and retries, validation,
 //! streaming, registration, and the core conformance suite.
-
-#[path = "../support/mod.rs"]
-mod support;
 
 mod conformance;
 mod faults;
@@ -12,4 +9,5 @@ mod registration;
 mod requests;
 mod spec_check;
 mod streaming;
+mod support;
 mod validation;

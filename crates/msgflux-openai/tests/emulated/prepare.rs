@@ -5,9 +5,8 @@ use std::io::Cursor;
 
 use msgflux_core::{Error, ImageFormat, LoadedImage, Size};
 
-use crate::support::emulator::Emulator;
-use crate::support::spec::PartValue;
 use crate::support::{assert_clean, asset, mask, model, rgb_png, rgba_png};
+use msgflux_openai::emulator::{Emulator, PartValue};
 
 fn sent_image(emulator: &Emulator, field: &str) -> LoadedImage {
     let recorded = emulator.last();

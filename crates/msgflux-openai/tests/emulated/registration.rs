@@ -3,8 +3,8 @@
 use msgflux_core::{Error, ProviderConfig, Registry};
 use msgflux_openai::{OPENAI_SCHEME, register_openai_provider};
 
-use crate::support::emulator::{EMULATOR_API_VERSION, EMULATOR_KEY, Emulator};
 use crate::support::{assert_clean, fast_retry, mask, rgba_png};
+use msgflux_openai::emulator::{EMULATOR_API_VERSION, EMULATOR_KEY, Emulator};
 
 #[test]
 fn linking_the_crate_registers_openai_and_azure_globally() {

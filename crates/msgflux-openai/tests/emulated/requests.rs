@@ -4,9 +4,8 @@ use msgflux_core::{ImageData, ImageInput, Model, ResponseFormat, Size};
 use msgflux_openai::{AzureConfig, Background, InputFidelity, OpenAIBuilder, OpenAIEditOptions, OutputFormat, Quality};
 use std::sync::Arc;
 
-use crate::support::emulator::{EMULATOR_API_VERSION, EMULATOR_KEY, Emulator};
-use crate::support::spec::PartValue;
 use crate::support::{assert_clean, asset, builder, fast_retry, jpeg, mask, model, rgba_png, webp};
+use msgflux_openai::emulator::{EMULATOR_API_VERSION, EMULATOR_KEY, Emulator, PartValue};
 
 fn file_info(value: &PartValue) -> (String, String) {
     match value {

@@ -4,9 +4,8 @@
 use msgflux_core::{EditBuilder, ResponseFormat, Size};
 use msgflux_openai::{Background, InputFidelity, OpenAIEditOptions, OutputFormat, Quality};
 
-use crate::support::emulator::Emulator;
-use crate::support::spec::{Part, Spec};
 use crate::support::{assert_clean, bounded, jpeg, mask, model, rgba_png, rgba_png_with_hole, webp};
+use msgflux_openai::emulator::{Emulator, Part, Spec};
 
 fn png() -> Vec<u8> {
     rgba_png(8, 8)

@@ -7,8 +7,8 @@ use futures::StreamExt as _;
 use msgflux_core::{EditEvent, Error, ImageData, Model, ResponseFormat};
 use msgflux_openai::OpenAIEditOptions;
 
-use crate::support::emulator::{Emulator, Reply};
 use crate::support::{assert_clean, bounded, builder, mask, model, rgba_png};
+use msgflux_openai::emulator::{Emulator, Reply};
 
 async fn collect(model: &Model, partials: Option<u8>, n: u32) -> Vec<msgflux_core::Result<EditEvent>> {
     let mut edit = model

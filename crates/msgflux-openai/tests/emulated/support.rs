@@ -1,9 +1,7 @@
-//! Shared test support: the emulator, the spec checker, and fixtures.
+//! Shared test support: fixtures, and a provider pointed at the emulator
+//! (`msgflux_openai::emulator`, feature `emulator`).
 
 #![allow(dead_code)]
-
-pub mod emulator;
-pub mod spec;
 
 use std::io::Cursor;
 use std::path::PathBuf;
@@ -14,7 +12,7 @@ use image::{DynamicImage, Rgb, RgbImage, Rgba, RgbaImage};
 use msgflux_core::{Model, RetryPolicy};
 use msgflux_openai::{OpenAIBuilder, default_retry_policy};
 
-use emulator::{EMULATOR_KEY, Emulator};
+use msgflux_openai::emulator::{EMULATOR_KEY, Emulator};
 
 /// OpenAI's retry policy with millisecond backoffs, so tests never wait long.
 pub fn fast_retry() -> RetryPolicy {

@@ -4,8 +4,8 @@
 use msgflux_core::{EditBuilder, Error, Size};
 use msgflux_openai::{Background, InputFidelity, OpenAIEditOptions, OutputFormat};
 
-use crate::support::emulator::Emulator;
 use crate::support::{asset, incompressible_png, jpeg, mask, model, rgb_png, rgba_png, rgba_png_with_hole};
+use msgflux_openai::emulator::Emulator;
 
 /// Runs the edit, expects a refusal, checks that nothing was sent, and
 /// returns the parameter and the rule.

@@ -408,6 +408,7 @@ macro_rules! forward_request_setters {
         }
     };
 }
+#[cfg(feature = "blocking")]
 pub(crate) use forward_request_setters;
 
 impl EditBuilder {

@@ -19,7 +19,7 @@ use base64::Engine as _;
 use msgflux::functional::{BatchOptions, map_gather};
 use msgflux::{Error, Model};
 use msgflux_core::testkit::{sample_image, sample_mask};
-use msgflux_openai::emulator::{EMULATOR_KEY, Emulator, PartValue, Reply};
+use msgflux_openai::emulator::{EMULATOR_KEY, Emulator, Reply};
 
 fn asset(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -34,19 +34,6 @@ fn openai(emulator: &Emulator, model: &str) -> Model {
         .api_key(EMULATOR_KEY)
         .build()
         .expect("the registry builds openai models")
-}
-
-/// The `(filename, content type)` of a file part.
-fn file_part(value: &PartValue) -> (String, String) {
-    match value {
-        PartValue::File {
-            filename, content_type, ..
-        } => (
-            filename.clone().unwrap_or_default(),
-            content_type.clone().unwrap_or_default(),
-        ),
-        PartValue::Text(_) => panic!("expected a file part"),
-    }
 }
 
 #[tokio::test]
@@ -74,8 +61,9 @@ async fn bug_2_raw_jpeg_bytes_go_with_their_real_mime_type() {
         .await
         .expect("edit succeeds");
     let sent = emulator.last();
-    let (filename, content_type) = file_part(&sent.files("image")[0].value);
-    assert_eq!(content_type, "image/jpeg");
+    let image = sent.files("image")[0];
+    assert_eq!(image.content_type(), Some("image/jpeg"));
+    let filename = image.value_filename().unwrap_or_default();
     assert!(filename.ends_with(".jpg") || filename.ends_with(".jpeg"), "{filename}");
     assert!(emulator.problems().is_empty(), "{:?}", emulator.problems());
 }
@@ -95,10 +83,11 @@ async fn bug_3_a_data_uri_is_an_image() {
         .await
         .expect("edit succeeds");
     let sent = emulator.last();
-    match &sent.files("image")[0].value {
-        PartValue::File { bytes, .. } => assert_eq!(bytes, &png, "the decoded PNG is sent as it was"),
-        PartValue::Text(_) => panic!("expected a file part"),
-    }
+    assert_eq!(
+        sent.files("image")[0].file_bytes(),
+        Some(png.as_slice()),
+        "the decoded PNG is sent as it was"
+    );
 }
 
 #[tokio::test]
@@ -127,7 +116,10 @@ async fn bug_5_a_mask_of_another_size_is_refused_before_sending() {
         .await
         .expect_err("sizes differ");
     let text = err.to_string();
-    assert!(matches!(&err, Error::InvalidInput { param, .. } if param == "mask"), "{err:?}");
+    assert!(
+        matches!(&err, Error::InvalidInput { param, .. } if param == "mask"),
+        "{err:?}"
+    );
     assert!(text.contains("32x32") && text.contains("64x64"), "{text}");
     assert_eq!(emulator.post_count(), 0);
 }
@@ -140,7 +132,10 @@ async fn bug_5_a_non_square_image_for_dall_e_2_is_refused_before_sending() {
         .image(sample_image(64, 48))
         .await
         .expect_err("dall-e-2 wants a square image");
-    assert!(matches!(&err, Error::InvalidInput { param, .. } if param == "image"), "{err:?}");
+    assert!(
+        matches!(&err, Error::InvalidInput { param, .. } if param == "image"),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("64x48"), "{err}");
     assert_eq!(emulator.post_count(), 0);
 }
@@ -185,7 +180,11 @@ async fn bug_7_a_batch_runs_no_more_than_its_concurrency_at_once() {
     let results = map_gather(&model, jobs, BatchOptions::default().concurrency(2)).await;
     assert!(results.iter().all(Result::is_ok), "{results:?}");
     // Six answers of 100 ms each, two at a time, cannot all be back before three rounds.
-    assert!(started.elapsed() >= Duration::from_millis(300), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "{:?}",
+        started.elapsed()
+    );
     assert!(BatchOptions::default().concurrency_limit() <= 64);
 }
 
@@ -199,7 +198,12 @@ async fn bug_7_a_batch_item_timeout_ends_that_item_and_not_the_others() {
         ("slow one", sample_image(64, 64), sample_mask(64, 64)),
     ];
     let started = Instant::now();
-    let results = map_gather(&model, jobs, BatchOptions::default().timeout(Duration::from_millis(300))).await;
+    let results = map_gather(
+        &model,
+        jobs,
+        BatchOptions::default().timeout(Duration::from_millis(300)),
+    )
+    .await;
     assert!(results[0].is_ok(), "{:?}", results[0]);
     assert!(matches!(results[1], Err(Error::Timeout { .. })), "{:?}", results[1]);
     assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());

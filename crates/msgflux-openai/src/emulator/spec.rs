@@ -386,4 +386,20 @@ impl Part {
             PartValue::Text(_) => None,
         }
     }
+
+    /// The Content-Type, for file parts.
+    pub fn content_type(&self) -> Option<&str> {
+        match &self.value {
+            PartValue::File { content_type, .. } => content_type.as_deref(),
+            PartValue::Text(_) => None,
+        }
+    }
+
+    /// The bytes, for file parts.
+    pub fn file_bytes(&self) -> Option<&[u8]> {
+        match &self.value {
+            PartValue::File { bytes, .. } => Some(bytes),
+            PartValue::Text(_) => None,
+        }
+    }
 }

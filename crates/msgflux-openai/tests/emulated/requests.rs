@@ -5,18 +5,14 @@ use msgflux_openai::{AzureConfig, Background, InputFidelity, OpenAIBuilder, Open
 use std::sync::Arc;
 
 use crate::support::{assert_clean, asset, builder, fast_retry, jpeg, mask, model, rgba_png, webp};
-use msgflux_openai::emulator::{EMULATOR_API_VERSION, EMULATOR_KEY, Emulator, PartValue};
+use msgflux_openai::emulator::{EMULATOR_API_VERSION, EMULATOR_KEY, Emulator, Part};
 
-fn file_info(value: &PartValue) -> (String, String) {
-    match value {
-        PartValue::File {
-            filename, content_type, ..
-        } => (
-            filename.clone().unwrap_or_default(),
-            content_type.clone().unwrap_or_default(),
-        ),
-        PartValue::Text(_) => panic!("expected a file part"),
-    }
+/// The `(filename, content type)` of a file part.
+fn file_info(part: &Part) -> (String, String) {
+    (
+        part.value_filename().expect("a file part").to_owned(),
+        part.content_type().expect("a file part").to_owned(),
+    )
 }
 
 #[tokio::test]
@@ -35,9 +31,9 @@ async fn dall_e_2_gets_one_image_field_a_mask_and_response_format() {
     );
     assert_eq!(sent.text("model"), Some("dall-e-2"));
     assert_eq!(sent.text("response_format"), Some("url"));
-    assert_eq!(file_info(&sent.files("image")[0].value).1, "image/png");
+    assert_eq!(file_info(sent.files("image")[0]).1, "image/png");
     assert_eq!(
-        file_info(&sent.files("mask")[0].value),
+        file_info(sent.files("mask")[0]),
         ("mask.png".into(), "image/png".into())
     );
     assert!(matches!(&response.images[0].data, ImageData::Url(u) if u.starts_with("http://127.0.0.1")));
@@ -90,7 +86,7 @@ async fn several_images_go_as_image_brackets_each_with_its_own_mime_type() {
         sent.files("image").is_empty(),
         "no plain `image` field with several images"
     );
-    let parts: Vec<(String, String)> = sent.files("image[]").iter().map(|p| file_info(&p.value)).collect();
+    let parts: Vec<(String, String)> = sent.files("image[]").iter().copied().map(file_info).collect();
     assert_eq!(
         parts,
         [
@@ -111,7 +107,7 @@ async fn a_single_jpeg_is_sent_as_image_jpeg_not_octet_stream() {
         .await
         .expect("edit succeeds");
     let sent = emulator.last();
-    assert_eq!(file_info(&sent.files("image")[0].value).1, "image/jpeg");
+    assert_eq!(file_info(sent.files("image")[0]).1, "image/jpeg");
     assert_clean(&emulator);
 }
 
@@ -289,6 +285,6 @@ async fn an_in_memory_image_is_sent_as_png_with_a_name() {
         .image(ImageInput::from(img))
         .await
         .expect("edit succeeds");
-    let (filename, mime) = file_info(&emulator.last().files("image")[0].value);
+    let (filename, mime) = file_info(emulator.last().files("image")[0]);
     assert_eq!((filename.as_str(), mime.as_str()), ("image.png", "image/png"));
 }

@@ -73,7 +73,20 @@ fn record(inner: &mut Inner, method: &str, path: &str, headers: &HeaderMap, body
     });
 }
 
-/// The token check every `/v1` route starts with: the 401 answer, if the token is wrong.
+/// How every `/v1` route starts: the request is recorded, then the token
+/// checked; the 401 answer, if the token is wrong.
+fn record_api_call(
+    inner: &mut Inner,
+    method: &str,
+    path: &str,
+    headers: &HeaderMap,
+    body: Option<Value>,
+) -> Option<Response> {
+    record(inner, method, path, headers, body);
+    unauthorised(headers)
+}
+
+/// The token check: the 401 answer, if the token is wrong.
 fn unauthorised(headers: &HeaderMap) -> Option<Response> {
     let expected = format!("Bearer {EMULATOR_TOKEN}");
     match headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
@@ -101,8 +114,7 @@ async fn read_model(
     headers: HeaderMap,
 ) -> Response {
     let mut inner = shared.lock();
-    record(&mut inner, "GET", &format!("/v1/models/{owner}/{name}"), &headers, None);
-    if let Some(denied) = unauthorised(&headers) {
+    if let Some(denied) = record_api_call(&mut inner, "GET", &format!("/v1/models/{owner}/{name}"), &headers, None) {
         return denied;
     }
     inner.counts.model_reads += 1;
@@ -128,14 +140,13 @@ async fn read_version(
     headers: HeaderMap,
 ) -> Response {
     let mut inner = shared.lock();
-    record(
+    if let Some(denied) = record_api_call(
         &mut inner,
         "GET",
         &format!("/v1/models/{owner}/{name}/versions/{version}"),
         &headers,
         None,
-    );
-    if let Some(denied) = unauthorised(&headers) {
+    ) {
         return denied;
     }
     inner.counts.model_reads += 1;
@@ -151,14 +162,13 @@ async fn read_deployment(
     headers: HeaderMap,
 ) -> Response {
     let mut inner = shared.lock();
-    record(
+    if let Some(denied) = record_api_call(
         &mut inner,
         "GET",
         &format!("/v1/deployments/{owner}/{name}"),
         &headers,
         None,
-    );
-    if let Some(denied) = unauthorised(&headers) {
+    ) {
         return denied;
     }
     inner.counts.model_reads += 1;
@@ -277,8 +287,7 @@ fn create_now(
     raw: &[u8],
 ) -> Response {
     let body: Option<Value> = serde_json::from_slice(raw).ok();
-    record(inner, "POST", path, headers, body.clone());
-    if let Some(denied) = unauthorised(headers) {
+    if let Some(denied) = record_api_call(inner, "POST", path, headers, body.clone()) {
         return denied;
     }
     inner.counts.create_posts += 1;
@@ -488,8 +497,7 @@ fn input_problems(model: &EmulatedModel, input: &Value) -> Vec<String> {
 
 async fn poll(State(shared): State<SharedState>, Path(id): Path<String>, headers: HeaderMap) -> Response {
     let mut inner = shared.lock();
-    record(&mut inner, "GET", &format!("/v1/predictions/{id}"), &headers, None);
-    if let Some(denied) = unauthorised(&headers) {
+    if let Some(denied) = record_api_call(&mut inner, "GET", &format!("/v1/predictions/{id}"), &headers, None) {
         return denied;
     }
     inner.counts.polls += 1;
@@ -513,14 +521,13 @@ async fn poll(State(shared): State<SharedState>, Path(id): Path<String>, headers
 
 async fn cancel(State(shared): State<SharedState>, Path(id): Path<String>, headers: HeaderMap) -> Response {
     let mut inner = shared.lock();
-    record(
+    if let Some(denied) = record_api_call(
         &mut inner,
         "POST",
         &format!("/v1/predictions/{id}/cancel"),
         &headers,
         None,
-    );
-    if let Some(denied) = unauthorised(&headers) {
+    ) {
         return denied;
     }
     inner.counts.cancels += 1;
@@ -563,8 +570,7 @@ async fn upload(State(shared): State<SharedState>, headers: HeaderMap, mut form:
         }
     }
     let mut inner = shared.lock();
-    record(&mut inner, "POST", "/v1/files", &headers, None);
-    if let Some(denied) = unauthorised(&headers) {
+    if let Some(denied) = record_api_call(&mut inner, "POST", "/v1/files", &headers, None) {
         return denied;
     }
     inner.counts.uploads += 1;

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use clap::Parser;
 use msgflux_core::{Model, ResponseFormat, write_atomic};
-use msgflux_image::{CompareOptions, Mask, Overlay, Rect, side_by_side};
+use msgflux_image::{CompareOptions, Mask, Overlay, Rect, encode_png, side_by_side};
 use msgflux_openai::OpenAIBuilder;
 
 /// Edit a sample photo with a mask through OpenAI.
@@ -85,10 +85,7 @@ async fn run(args: Args) -> msgflux_core::Result<()> {
             .with_labels(["before", "after"])
             .with_overlay(mask, Overlay::OUTLINE),
     )?;
-    let mut view_png = Vec::new();
-    image::DynamicImage::ImageRgba8(view)
-        .write_to(&mut std::io::Cursor::new(&mut view_png), image::ImageFormat::Png)
-        .map_err(|e| msgflux_core::Error::decode("before/after view", e))?;
+    let view_png = encode_png(&image::DynamicImage::ImageRgba8(view))?;
     let view_path = args.out.join("before-after.png");
     write_atomic(&view_path, &view_png)?;
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # msgflux-openai against the official Python SDK (openai-python), in one run,
 # both against the same local OpenAI emulator (crates/msgflux-openai, program
-# openai-emulator, feature emulator): no key, no real OpenAI call, no network but pip.
+# msgflux-emulator openai, from crates/msgflux-emulators): no key, no real OpenAI call, no network but pip.
 #
 #   (1) client overhead: EDITS sequential dall-e-2 edits, no server latency
 #   (2) a batch of BATCH edits, 200 ms server latency each, concurrency 8
@@ -35,8 +35,9 @@ fi
 "$VENV/bin/pip" install --quiet "openai==$OPENAI_VERSION"
 PY="$VENV/bin/python"
 
-cargo build --release -p msgflux-openai --features emulator --bin openai-emulator --example bench_client
-EMULATOR=target/release/openai-emulator
+cargo build --release -p msgflux-emulators --bin msgflux-emulator
+cargo build --release -p msgflux-openai --example bench_client
+EMULATOR=(target/release/msgflux-emulator openai)
 OURS=target/release/examples/bench_client
 export CLK_TCK
 CLK_TCK=$(getconf CLK_TCK)
@@ -51,14 +52,14 @@ MASK="$WORK/mask-$SIZE.png"
 # emulator's flags, `--`, the client command. Appends the client's JSON line
 # with `posts` (the edit requests the emulator saw) to $RESULTS. Fails when
 # the emulator saw a request that breaks the spec or the service's rules, or
-# not the number of requests given with --expect-requests.
+# not the number of paid requests given with --expect-paid.
 EMU_PID=
 trap '[ -n "$EMU_PID" ] && kill "$EMU_PID" 2> /dev/null; true' EXIT
 run() {
     local fields="$1"
     shift
     local log="$WORK/emulator.log" out="$WORK/client.json"
-    "$EMULATOR" "$@" > "$out" 2> "$log" &
+    "${EMULATOR[@]}" "$@" > "$out" 2> "$log" &
     EMU_PID=$!
     if ! wait "$EMU_PID"; then
         EMU_PID=
@@ -68,7 +69,7 @@ run() {
     fi
     EMU_PID=
     local posts
-    posts=$(sed -n 's/^openai-emulator: \([0-9]*\) edit request(s), 0 problem(s)$/\1/p' "$log")
+    posts=$(sed -n 's/^msgflux-emulator: \([0-9]*\) paid request(s), 0 problem(s)$/\1/p' "$log")
     [ -n "$posts" ] || { cat "$log" >&2; return 1; }
     "$PY" -c '
 import json, sys
@@ -104,8 +105,8 @@ open(sys.argv[1], "w").write(json.dumps(meta) + "\n")
 EOF
 
 # The two clients alternate within each round, so that both see the same load.
-SEQ=(--reuse-answers --expect-requests $((EDITS + 1)))
-BAT=(--reuse-answers --latency-ms "$LATENCY_MS" --expect-requests $((BATCH + 1)))
+SEQ=(--reuse-answers --expect-paid $((EDITS + 1)))
+BAT=(--reuse-answers --latency-ms "$LATENCY_MS" --expect-paid $((BATCH + 1)))
 for round in $(seq "$ROUNDS"); do
     echo "round $round/$ROUNDS (load $(load))" >&2
     run "{\"kind\": \"sequential\", \"label\": \"msgflux\", \"round\": $round}" \
@@ -123,7 +124,7 @@ done
 # The 503 is a control: an error answer is not billed, so both clients resend.
 echo "faults" >&2
 for fault in stall fail; do
-    if [ "$fault" = stall ]; then flags=(--stall-first-ms "$STALL_MS"); else flags=(--fail-first-status "$FAIL_STATUS"); fi
+    if [ "$fault" = stall ]; then flags=(--first-fault "stall-ms:$STALL_MS"); else flags=(--first-fault "status:$FAIL_STATUS"); fi
     run "{\"kind\": \"fault\", \"fault\": \"$fault\", \"label\": \"msgflux (default retry policy: 2 retries)\"}" \
         "${flags[@]}" -- "$OURS" fault "$FAULT_TIMEOUT_S" "$IMAGE" "$MASK"
     run "{\"kind\": \"fault\", \"fault\": \"$fault\", \"label\": \"openai-python (default max_retries=2)\"}" \

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Client overhead of an image edit through Replicate's API: msgflux-replicate
 # against the official Python client (replicate-python), both talking to the
-# same local emulator (crates/msgflux-replicate, feature `emulator`), which
+# same local emulator (msgflux-emulator replicate, from crates/msgflux-emulators), which
 # answers at once (no model time), so what is measured is each client's work:
 # loading and uploading the photo, the mask, the create call, the download.
 # Usage: bash bench/replicate/run.sh [EDITS] [CONCURRENT] [ROUNDS]   (defaults 30, 16, 3)
@@ -20,8 +20,9 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 "$VENV/bin/pip" install --quiet --upgrade replicate pillow
 
-cargo build --release -p msgflux-replicate --features emulator --bin replicate-emulator --example bench_client
-target/release/replicate-emulator --port "$PORT" --polls 0 > /dev/null &
+cargo build --release -p msgflux-emulators --bin msgflux-emulator
+cargo build --release -p msgflux-replicate --example bench_client
+target/release/msgflux-emulator replicate --port "$PORT" --polls 0 > /dev/null &
 EMULATOR=$!
 trap 'kill $EMULATOR' EXIT
 for _ in $(seq 50); do

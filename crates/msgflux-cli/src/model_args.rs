@@ -1,11 +1,14 @@
-//! The flags that pick and configure a model (`--model`, `--option`,
-//! `--api-key-env`, `--base-url`, `--setting`), shared by `edit` and `batch`, and the one
-//! place that turns them into a `msgflux::Model` and typed options.
+//! The flags `edit` and `batch` share: those that pick and configure a model
+//! (`--model`, `--option`, `--api-key-env`, `--base-url`, `--setting`) and
+//! those that shape every request (`-n`, `--size`, `--format`, `--seed`,
+//! `--prepare`, `--keep-unmasked`), and the one place that turns them into a
+//! `msgflux::Model`, typed options and a request.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
-use clap::Args;
-use msgflux::{Capabilities, Error, Model, OptionValue, Registry, Result};
+use clap::{Args, ValueEnum};
+use msgflux::{Capabilities, EditRequest, Error, Model, OptionValue, OutputSize, ResponseFormat, Result};
 
 /// Which model, with which credentials and provider options.
 #[derive(Debug, Clone, Args)]
@@ -42,40 +45,17 @@ pub struct ConfiguredModel {
 }
 
 impl ModelArgs {
-    /// Builds the model and types the options.
-    ///
-    /// Options are checked against the model's published capabilities
-    /// (`Registry::describe`, no credentials needed) first; a name the table
-    /// does not list is looked up again after the provider has resolved its
-    /// capabilities at run time (Replicate reads a model's input schema).
+    /// Builds the model and types the options against its capabilities
+    /// (which a provider may read from its API, once: Replicate reads a
+    /// model's input schema). An unknown option is the first thing reported,
+    /// whatever else is wrong.
     pub async fn configure(&self) -> Result<ConfiguredModel> {
-        let described = Registry::global().describe(&self.model)?;
+        let model = self.build()?;
+        let caps = model.capabilities().await?;
         let mut options = BTreeMap::new();
-        let mut unknown = Vec::new();
         for (name, raw) in &self.options {
-            match described.option(name) {
-                Some(spec) => {
-                    options.insert(name.clone(), spec.parse(raw)?);
-                }
-                None => unknown.push((name, raw)),
-            }
-        }
-        let model = match self.build() {
-            Ok(model) => model,
-            // An unknown option is the first thing to fix, whatever else is missing.
-            Err(err) => {
-                return Err(unknown
-                    .first()
-                    .map_or(err, |(name, _)| unknown_option(name, &described)));
-            }
-        };
-        if !unknown.is_empty() {
-            model.provider().resolve_capabilities().await?;
-            let resolved = model.capabilities();
-            for (name, raw) in unknown {
-                let spec = resolved.option(name).ok_or_else(|| unknown_option(name, resolved))?;
-                options.insert(name.clone(), spec.parse(raw)?);
-            }
+            let spec = caps.option(name).ok_or_else(|| unknown_option(name, caps))?;
+            options.insert(name.clone(), spec.parse(raw)?);
         }
         Ok(ConfiguredModel { model, options })
     }
@@ -120,4 +100,76 @@ fn unknown_option(name: &str, caps: &Capabilities) -> Error {
             )
         },
     )
+}
+
+/// The request flags `edit` and `batch` share (a job of a batch may set its own `n`).
+#[derive(Debug, Clone, Args)]
+pub struct RequestArgs {
+    /// Number of variations.
+    #[arg(short = 'n', long = "variations", value_name = "N", default_value_t = 1)]
+    pub n: u32,
+
+    /// Output size, WIDTHxHEIGHT, or `auto` to let the model choose, where the model lets you choose.
+    #[arg(long, value_name = "WxH|auto", value_parser = crate::parse::output_size)]
+    pub size: Option<OutputSize>,
+
+    /// How the provider returns results.
+    #[arg(long, value_enum, default_value_t = Format::Url)]
+    pub format: Format,
+
+    /// Seed for repeatable results, where the model takes one.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+
+    /// Let the provider fix inputs that break its rules (resize, re-encode) instead of refusing them.
+    #[arg(long)]
+    pub prepare: bool,
+
+    /// Paste the original back outside the mask after the provider answers, and report what it had changed
+    /// there (always on for models that take no mask; off by default elsewhere: `--keep-unmasked=false` turns it off).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub keep_unmasked: Option<bool>,
+
+    /// Give up (and cancel the call) after this many seconds.
+    #[arg(long, value_name = "SECS", value_parser = crate::parse::seconds)]
+    pub timeout: Option<Duration>,
+}
+
+impl RequestArgs {
+    /// A request with these settings, the options every request carries, and `n` (a job's own, or the flag's).
+    pub fn request(&self, prompt: &str, options: &BTreeMap<String, OptionValue>, n: Option<u32>) -> EditRequest {
+        let mut request = EditRequest::new(prompt)
+            .n(n.unwrap_or(self.n))
+            .response_format(self.format.into())
+            .options(options.clone())
+            .prepare(self.prepare);
+        if let Some(size) = self.size {
+            request = request.size(size);
+        }
+        if let Some(seed) = self.seed {
+            request = request.seed(seed);
+        }
+        if let Some(keep) = self.keep_unmasked {
+            request = request.keep_unmasked(keep);
+        }
+        request
+    }
+}
+
+/// `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A URL per result (providers that only return bytes give a data: URL).
+    Url,
+    /// Base64 of each result file.
+    Base64,
+}
+
+impl From<Format> for ResponseFormat {
+    fn from(format: Format) -> Self {
+        match format {
+            Format::Url => ResponseFormat::Url,
+            Format::Base64 => ResponseFormat::Base64,
+        }
+    }
 }

@@ -14,6 +14,14 @@ pub fn size(raw: &str) -> Result<Size, String> {
     })
 }
 
+/// `1024x1024` or `auto`.
+pub fn output_size(raw: &str) -> Result<msgflux::OutputSize, String> {
+    raw.parse::<msgflux::OutputSize>().map_err(|err| match err {
+        msgflux::Error::InvalidInput { rule, .. } => rule,
+        other => other.to_string(),
+    })
+}
+
 /// A positive number of seconds (`90`, `2.5`), at most a week.
 pub fn seconds(raw: &str) -> Result<Duration, String> {
     const WEEK: f64 = 7.0 * 24.0 * 3600.0;

@@ -3,13 +3,13 @@
 
 use std::fmt;
 use std::ops::RangeInclusive;
-use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Violations};
 use crate::format::ImageFormat;
-use crate::request::{LoadedRequest, OptionValue, ResponseFormat};
+use crate::request::{LoadedRequest, OptionValue, ResponseFormat, image_param};
+use crate::size::{OutputSize, Size};
 
 /// Which pixels of a mask mean "edit here".
 ///
@@ -48,54 +48,6 @@ pub enum MaskSupport {
     Optional,
     /// Without a mask there is nothing to do (inpainting-only models).
     Required,
-}
-
-/// Output dimensions, `width x height`.
-///
-/// ```
-/// let size: msgflux_core::Size = "1536x1024".parse().unwrap();
-/// assert_eq!((size.width, size.height), (1536, 1024));
-/// assert_eq!(size.to_string(), "1536x1024");
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct Size {
-    /// Width in pixels.
-    pub width: u32,
-    /// Height in pixels.
-    pub height: u32,
-}
-
-impl Size {
-    /// A size.
-    pub const fn new(width: u32, height: u32) -> Self {
-        Self { width, height }
-    }
-
-    /// A square size.
-    pub const fn square(side: u32) -> Self {
-        Self::new(side, side)
-    }
-}
-
-impl fmt::Display for Size {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}x{}", self.width, self.height)
-    }
-}
-
-impl FromStr for Size {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Self> {
-        let bad = || Error::invalid("size", format!("expected WIDTHxHEIGHT such as 1024x1024, got `{s}`"));
-        let (w, h) = s.trim().split_once(['x', 'X']).ok_or_else(bad)?;
-        let width: u32 = w.trim().parse().map_err(|_| bad())?;
-        let height: u32 = h.trim().parse().map_err(|_| bad())?;
-        if width == 0 || height == 0 {
-            return Err(bad());
-        }
-        Ok(Self::new(width, height))
-    }
 }
 
 /// Which output sizes a model accepts.
@@ -394,6 +346,9 @@ pub struct Capabilities {
     pub n: RangeInclusive<u32>,
     /// Accepted output sizes.
     pub sizes: SizeRule,
+    /// Whether the model picks a size itself when asked for `auto`
+    /// ([`OutputSize::Auto`]); false for models with a fixed default (dall-e-2).
+    pub auto_size: bool,
     /// Accepted response formats.
     pub response_formats: Vec<ResponseFormat>,
     /// Whether a fixed seed gives repeatable output.
@@ -426,6 +381,7 @@ impl Capabilities {
             mask_convention: MaskConvention::TransparentIsEdit,
             n: 1..=10,
             sizes: SizeRule::Any { max_side: 4096 },
+            auto_size: true,
             response_formats: vec![ResponseFormat::Url, ResponseFormat::Base64],
             seed: false,
             streaming: false,
@@ -434,78 +390,83 @@ impl Capabilities {
     }
 
     /// Sets [`Capabilities::honours_prompt`].
-    pub fn with_honours_prompt(mut self, yes: bool) -> Self {
-        self.honours_prompt = yes;
+    pub fn with_honours_prompt(mut self, value: bool) -> Self {
+        self.honours_prompt = value;
         self
     }
     /// Sets [`Capabilities::max_prompt_chars`].
-    pub fn with_max_prompt_chars(mut self, chars: usize) -> Self {
-        self.max_prompt_chars = Some(chars);
+    pub fn with_max_prompt_chars(mut self, value: usize) -> Self {
+        self.max_prompt_chars = Some(value);
         self
     }
     /// Sets [`Capabilities::max_images`].
-    pub fn with_max_images(mut self, n: usize) -> Self {
-        self.max_images = n;
+    pub fn with_max_images(mut self, value: usize) -> Self {
+        self.max_images = value;
         self
     }
     /// Sets [`Capabilities::input_formats`].
-    pub fn with_input_formats(mut self, formats: impl IntoIterator<Item = ImageFormat>) -> Self {
-        self.input_formats = formats.into_iter().collect();
+    pub fn with_input_formats(mut self, values: impl IntoIterator<Item = ImageFormat>) -> Self {
+        self.input_formats = values.into_iter().collect();
         self
     }
     /// Sets [`Capabilities::max_input_bytes`].
-    pub fn with_max_input_bytes(mut self, bytes: u64) -> Self {
-        self.max_input_bytes = Some(bytes);
+    pub fn with_max_input_bytes(mut self, value: u64) -> Self {
+        self.max_input_bytes = Some(value);
         self
     }
     /// Sets [`Capabilities::square_input`].
-    pub fn with_square_input(mut self, yes: bool) -> Self {
-        self.square_input = yes;
+    pub fn with_square_input(mut self, value: bool) -> Self {
+        self.square_input = value;
         self
     }
     /// Sets [`Capabilities::mask`].
-    pub fn with_mask(mut self, support: MaskSupport) -> Self {
-        self.mask = support;
+    pub fn with_mask(mut self, value: MaskSupport) -> Self {
+        self.mask = value;
         self
     }
     /// Sets [`Capabilities::mask_formats`].
-    pub fn with_mask_formats(mut self, formats: impl IntoIterator<Item = ImageFormat>) -> Self {
-        self.mask_formats = formats.into_iter().collect();
+    pub fn with_mask_formats(mut self, values: impl IntoIterator<Item = ImageFormat>) -> Self {
+        self.mask_formats = values.into_iter().collect();
         self
     }
     /// Sets [`Capabilities::mask_requires_alpha`].
-    pub fn with_mask_requires_alpha(mut self, yes: bool) -> Self {
-        self.mask_requires_alpha = yes;
+    pub fn with_mask_requires_alpha(mut self, value: bool) -> Self {
+        self.mask_requires_alpha = value;
         self
     }
     /// Sets [`Capabilities::mask_convention`].
-    pub fn with_mask_convention(mut self, convention: MaskConvention) -> Self {
-        self.mask_convention = convention;
+    pub fn with_mask_convention(mut self, value: MaskConvention) -> Self {
+        self.mask_convention = value;
         self
     }
     /// Sets [`Capabilities::n`].
-    pub fn with_n(mut self, range: RangeInclusive<u32>) -> Self {
-        self.n = range;
+    pub fn with_n(mut self, value: RangeInclusive<u32>) -> Self {
+        self.n = value;
         self
     }
     /// Sets [`Capabilities::sizes`].
-    pub fn with_sizes(mut self, rule: SizeRule) -> Self {
-        self.sizes = rule;
+    pub fn with_sizes(mut self, value: SizeRule) -> Self {
+        self.sizes = value;
+        self
+    }
+    /// Sets [`Capabilities::auto_size`].
+    pub fn with_auto_size(mut self, value: bool) -> Self {
+        self.auto_size = value;
         self
     }
     /// Sets [`Capabilities::response_formats`].
-    pub fn with_response_formats(mut self, formats: impl IntoIterator<Item = ResponseFormat>) -> Self {
-        self.response_formats = formats.into_iter().collect();
+    pub fn with_response_formats(mut self, values: impl IntoIterator<Item = ResponseFormat>) -> Self {
+        self.response_formats = values.into_iter().collect();
         self
     }
     /// Sets [`Capabilities::seed`].
-    pub fn with_seed(mut self, yes: bool) -> Self {
-        self.seed = yes;
+    pub fn with_seed(mut self, value: bool) -> Self {
+        self.seed = value;
         self
     }
     /// Sets [`Capabilities::streaming`].
-    pub fn with_streaming(mut self, yes: bool) -> Self {
-        self.streaming = yes;
+    pub fn with_streaming(mut self, value: bool) -> Self {
+        self.streaming = value;
         self
     }
     /// Adds a provider-specific option.
@@ -519,120 +480,86 @@ impl Capabilities {
         self.options.iter().find(|o| o.name == name)
     }
 
-    /// Checks a loaded request against this table. Every rule names the
-    /// parameter and the value that breaks it; nothing is sent on failure.
-    pub fn check(&self, request: &LoadedRequest) -> Result<()> {
+    /// Whether the original is pasted back outside the mask after the
+    /// provider answers: the request's `keep_unmasked` when set, otherwise on
+    /// exactly for models that take no mask (the mask then only says what
+    /// may change).
+    pub fn keeps_unmasked<I>(&self, request: &crate::request::EditRequest<I>) -> bool {
+        request.keep_unmasked.unwrap_or(self.mask == MaskSupport::Unsupported)
+    }
+
+    /// Checks a loaded request against this table and records every broken
+    /// rule, each naming the parameter and the value that breaks it.
+    ///
+    /// ```
+    /// use msgflux_core::{Capabilities, ImageFormat, kit::Violations};
+    /// # let request = msgflux_core::kit::testkit::loaded_request(600, 400);
+    /// let caps = Capabilities::new().with_input_formats([ImageFormat::Jpeg]).with_square_input(true);
+    /// let mut violations = Violations::new();
+    /// caps.check(&request, &mut violations);
+    /// assert_eq!(violations.len(), 2); // PNG where JPEG is needed, and not square
+    /// ```
+    pub fn check(&self, request: &LoadedRequest, violations: &mut Violations) {
         if let Some(max) = self.max_prompt_chars {
             let chars = request.prompt.chars().count();
             if chars > max {
-                return Err(Error::invalid(
+                violations.push(
                     "prompt",
                     format!("is {chars} characters long; this model accepts at most {max}"),
-                ));
+                );
             }
         }
         if self.honours_prompt && request.prompt.trim().is_empty() {
-            return Err(Error::invalid("prompt", "must not be empty"));
+            violations.push("prompt", "must not be empty");
         }
         if request.images.is_empty() {
-            return Err(Error::invalid("image", "at least one input image is required"));
+            violations.push("image", "at least one input image is required");
         }
         if request.images.len() > self.max_images {
-            return Err(Error::invalid(
+            violations.push(
                 "image",
                 format!(
                     "{} images given; this model accepts at most {}",
                     request.images.len(),
                     self.max_images
                 ),
-            ));
+            );
         }
         for (i, image) in request.images.iter().enumerate() {
             let param = image_param(i, request.images.len());
             if !self.input_formats.contains(&image.format) {
-                return Err(Error::invalid(
-                    param,
+                violations.push(
+                    &param,
                     format!(
                         "is {}; this model accepts {}",
                         image.format,
                         format_list(&self.input_formats)
                     ),
-                ));
+                );
             }
             if let Some(max) = self.max_input_bytes
                 && image.bytes.len() as u64 > max
             {
-                return Err(Error::invalid(
-                    param,
+                violations.push(
+                    &param,
                     format!(
                         "is {} bytes; this model accepts at most {} bytes ({})",
                         image.bytes.len(),
                         max,
-                        human_bytes(max)
+                        crate::format::human_bytes(max)
                     ),
-                ));
+                );
             }
             if self.square_input && image.width != image.height {
-                return Err(Error::invalid(
-                    param,
+                violations.push(
+                    &param,
                     format!("is {}x{}; this model needs a square image", image.width, image.height),
-                ));
+                );
             }
         }
-        match (&request.mask, self.mask) {
-            (None, MaskSupport::Required) => {
-                return Err(Error::invalid(
-                    "mask",
-                    "this model only fills a masked area and needs a mask (alpha 0 = edit)",
-                ));
-            }
-            (Some(_), MaskSupport::Unsupported) => {
-                return Err(Error::invalid("mask", "this model does not accept a mask"));
-            }
-            (Some(mask), _) => {
-                if !self.mask_formats.contains(&mask.format) {
-                    return Err(Error::invalid(
-                        "mask",
-                        format!(
-                            "is {}; this model accepts {}",
-                            mask.format,
-                            format_list(&self.mask_formats)
-                        ),
-                    ));
-                }
-                if self.mask_requires_alpha && !mask.has_alpha {
-                    return Err(Error::invalid(
-                        "mask",
-                        "has no alpha channel; the mask must be a PNG whose transparent pixels (alpha 0) mark the area to edit",
-                    ));
-                }
-                let first = &request.images[0];
-                if (mask.width, mask.height) != (first.width, first.height) {
-                    return Err(Error::invalid(
-                        "mask",
-                        format!(
-                            "mask is {}x{} but image is {}x{}; they must be the same size",
-                            mask.width, mask.height, first.width, first.height
-                        ),
-                    ));
-                }
-                if let Some(max) = self.max_input_bytes
-                    && mask.bytes.len() as u64 > max
-                {
-                    return Err(Error::invalid(
-                        "mask",
-                        format!(
-                            "is {} bytes; this model accepts at most {}",
-                            mask.bytes.len(),
-                            human_bytes(max)
-                        ),
-                    ));
-                }
-            }
-            (None, _) => {}
-        }
+        self.check_mask(request, violations);
         if !self.n.contains(&request.n) {
-            return Err(Error::invalid(
+            violations.push(
                 "n",
                 format!(
                     "must be between {} and {} for this model, got {}",
@@ -640,10 +567,10 @@ impl Capabilities {
                     self.n.end(),
                     request.n
                 ),
-            ));
+            );
         }
         if !self.response_formats.contains(&request.response_format) {
-            return Err(Error::invalid(
+            violations.push(
                 "response_format",
                 format!(
                     "`{}` is not supported; this model returns {}",
@@ -654,38 +581,115 @@ impl Capabilities {
                         .collect::<Vec<_>>()
                         .join(" or ")
                 ),
-            ));
+            );
         }
-        if let Some(size) = request.size {
-            self.sizes.check(size).map_err(|rule| Error::invalid("size", rule))?;
+        match request.size {
+            Some(OutputSize::Exact(size)) => {
+                if let Err(rule) = self.sizes.check(size) {
+                    violations.push("size", rule);
+                }
+            }
+            Some(OutputSize::Auto) if !self.auto_size => violations.push(
+                "size",
+                format!("this model has no automatic size; choose one of: {}", self.sizes),
+            ),
+            _ => {}
         }
         if request.seed.is_some() && !self.seed {
-            return Err(Error::invalid("seed", "this model does not accept a seed"));
+            violations.push("seed", "this model does not accept a seed");
         }
         for (name, value) in &request.options {
             let Some(spec) = self.option(name) else {
                 let known: Vec<&str> = self.options.iter().map(|o| o.name.as_str()).collect();
-                return Err(Error::invalid(
+                violations.push(
                     format!("option {name}"),
                     if known.is_empty() {
                         "this model accepts no provider options".to_string()
                     } else {
                         format!("is not accepted by this model; accepted: {}", known.join(", "))
                     },
-                ));
+                );
+                continue;
             };
-            spec.check(value)?;
+            if let Err(err) = spec.check(value) {
+                violations.extend(err.violations());
+            }
         }
-        Ok(())
     }
-}
 
-/// `image` for a single input, `image[i]` when there are several.
-pub(crate) fn image_param(index: usize, count: usize) -> String {
-    if count == 1 {
-        "image".to_string()
-    } else {
-        format!("image[{index}]")
+    fn check_mask(&self, request: &LoadedRequest, violations: &mut Violations) {
+        let keep = self.keeps_unmasked(request);
+        let Some(mask) = &request.mask else {
+            if self.mask == MaskSupport::Required {
+                violations.push(
+                    "mask",
+                    "this model only fills a masked area and needs a mask (alpha 0 = edit)",
+                );
+            }
+            if request.keep_unmasked == Some(true) {
+                violations.push(
+                    "keep_unmasked",
+                    "needs a mask: it keeps the pixels the mask marks as opaque (alpha 255)",
+                );
+            }
+            return;
+        };
+        if let Some(first) = request.images.first()
+            && (mask.width, mask.height) != (first.width, first.height)
+        {
+            violations.push(
+                "mask",
+                format!(
+                    "mask is {}x{} but image is {}x{}; they must be the same size",
+                    mask.width, mask.height, first.width, first.height
+                ),
+            );
+        }
+        if keep && !mask.has_alpha {
+            violations.push(
+                "mask",
+                "has no alpha channel; to keep the rest of the image, the mask's transparent pixels (alpha 0) must mark the area to edit",
+            );
+        }
+        if self.mask == MaskSupport::Unsupported {
+            // The mask never reaches such a provider: it only says which
+            // pixels the result may change, so it is fine in any format.
+            if !keep {
+                violations.push(
+                    "mask",
+                    "this model does not accept a mask; set keep_unmasked to paste the original back outside it instead",
+                );
+            }
+            return;
+        }
+        if !self.mask_formats.contains(&mask.format) {
+            violations.push(
+                "mask",
+                format!(
+                    "is {}; this model accepts {}",
+                    mask.format,
+                    format_list(&self.mask_formats)
+                ),
+            );
+        }
+        if self.mask_requires_alpha && !mask.has_alpha {
+            violations.push(
+                "mask",
+                "has no alpha channel; the mask must be a PNG whose transparent pixels (alpha 0) mark the area to edit",
+            );
+        }
+        if let Some(max) = self.max_input_bytes
+            && mask.bytes.len() as u64 > max
+        {
+            violations.push(
+                "mask",
+                format!(
+                    "is {} bytes; this model accepts at most {}",
+                    mask.bytes.len(),
+                    crate::format::human_bytes(max)
+                ),
+            );
+        }
     }
 }
 
@@ -695,13 +699,4 @@ fn format_list(formats: &[ImageFormat]) -> String {
         .map(ImageFormat::to_string)
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-fn human_bytes(bytes: u64) -> String {
-    const MIB: u64 = 1024 * 1024;
-    if bytes >= MIB && bytes % MIB == 0 {
-        format!("{} MB", bytes / MIB)
-    } else {
-        format!("{bytes} B")
-    }
 }

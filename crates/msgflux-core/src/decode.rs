@@ -62,7 +62,7 @@ pub struct ImageHeader {
 /// The format of untrusted bytes, or an error naming `what` that shows how the bytes start.
 ///
 /// ```
-/// let err = msgflux_core::sniff_format(b"hello", "mask").unwrap_err();
+/// let err = msgflux_core::kit::sniff_format(b"hello", "mask").unwrap_err();
 /// assert!(err.to_string().starts_with("invalid mask: is not a supported image"));
 /// ```
 pub fn sniff_format(bytes: &[u8], what: &str) -> Result<ImageFormat> {

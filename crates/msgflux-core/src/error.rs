@@ -9,7 +9,7 @@
 //! fn explain(err: &Error) -> String {
 //!     match err {
 //!         Error::RateLimited(detail) => format!("slow down, retry in {:?}", detail.retry_after),
-//!         Error::InvalidInput { param, rule } => format!("fix `{param}`: {rule}"),
+//!         Error::InvalidInput { param, rule, .. } => format!("fix `{param}`: {rule}"),
 //!         Error::ContentPolicy(detail) => format!("refused: {}", detail.message),
 //!         other => other.to_string(),
 //!     }
@@ -161,6 +161,112 @@ impl fmt::Display for ProviderError {
     }
 }
 
+/// One broken rule of a request: the parameter and the rule.
+///
+/// ```
+/// let v = msgflux_core::Violation::new("image", "is JPEG; this model accepts PNG");
+/// assert_eq!(v.to_string(), "image: is JPEG; this model accepts PNG");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub struct Violation {
+    /// The parameter, as the user wrote it (`mask`, `image[1]`, `n`, `option quality`).
+    pub param: String,
+    /// The rule it breaks, with the offending value.
+    pub rule: String,
+}
+
+impl Violation {
+    /// A broken rule.
+    pub fn new(param: impl Into<String>, rule: impl Into<String>) -> Self {
+        Self {
+            param: param.into(),
+            rule: rule.into(),
+        }
+    }
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.param, self.rule)
+    }
+}
+
+/// The broken rules a check collects, so that one answer lists them all.
+///
+/// Validation steps (the capability table, then the provider's own
+/// [`check`](crate::kit::EditProvider::check)) push into one collector; the
+/// request is refused if it is not empty afterwards.
+///
+/// ```
+/// use msgflux_core::kit::Violations;
+/// let mut violations = Violations::new();
+/// violations.push("image", "is JPEG; this model accepts PNG");
+/// violations.push("n", "must be between 1 and 10 for this model, got 12");
+/// let err = violations.into_result().unwrap_err();
+/// assert_eq!(err.violations().len(), 2);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Violations(Vec<Violation>);
+
+impl Violations {
+    /// An empty collector.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records a broken rule (once: the same rule found twice is listed once).
+    pub fn push(&mut self, param: impl Into<String>, rule: impl Into<String>) {
+        self.add(Violation::new(param, rule));
+    }
+
+    /// Records several broken rules.
+    pub fn extend(&mut self, violations: impl IntoIterator<Item = Violation>) {
+        violations.into_iter().for_each(|v| self.add(v));
+    }
+
+    fn add(&mut self, violation: Violation) {
+        if !self.0.contains(&violation) {
+            self.0.push(violation);
+        }
+    }
+
+    /// Records the rules of an [`Error::InvalidInput`]; any other error is
+    /// returned, for the caller to stop on.
+    pub fn absorb(&mut self, err: Error) -> Result<()> {
+        match err {
+            Error::InvalidInput { .. } => {
+                self.extend(err.violations());
+                Ok(())
+            }
+            other => Err(other),
+        }
+    }
+
+    /// Whether nothing is broken.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// How many rules are broken.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// The broken rules, in the order they were found.
+    pub fn iter(&self) -> impl Iterator<Item = &Violation> {
+        self.0.iter()
+    }
+
+    /// `Ok(())` when nothing is broken, else one [`Error::InvalidInput`] listing every rule.
+    pub fn into_result(self) -> Result<()> {
+        match Error::invalid_all(self.0) {
+            None => Ok(()),
+            Some(err) => Err(err),
+        }
+    }
+}
+
 /// Every way an image edit can fail.
 ///
 /// `#[non_exhaustive]`: match the variants you care about and keep a `_` arm.
@@ -168,14 +274,14 @@ impl fmt::Display for ProviderError {
 #[non_exhaustive]
 pub enum Error {
     /// No provider is registered under this name (Python msgflux raises `ImportError`).
-    #[error("{}", unavailable_message(provider, registered, feature))]
+    #[error("{}", unavailable_message(provider, registered, hint))]
     ProviderUnavailable {
         /// The provider name that was asked for.
         provider: String,
         /// Registered provider names, sorted.
         registered: Vec<String>,
-        /// The cargo feature of the `msgflux` crate that would add it, when known.
-        feature: Option<&'static str>,
+        /// How to add it (for built-in providers, the `msgflux` cargo feature), when known.
+        hint: Option<&'static str>,
     },
 
     /// Two registrations claim one provider name.
@@ -192,12 +298,19 @@ pub enum Error {
     },
 
     /// A parameter breaks a rule; nothing was sent.
-    #[error("invalid {param}: {rule}")]
+    ///
+    /// `param` and `rule` are the first broken rule; `others` holds every
+    /// further one found by the same check, so one answer lists them all
+    /// ([`Error::violations`] gives the whole list).
+    #[error("invalid {param}: {rule}{}", others_suffix(others))]
+    #[non_exhaustive]
     InvalidInput {
         /// The parameter, as the user wrote it (`mask`, `image[1]`, `n`, `option quality`).
         param: String,
         /// The rule it breaks, with the offending value (`mask is 512x512 but image is 1024x1024`).
         rule: String,
+        /// The other rules the same request breaks, in the order they were found.
+        others: Vec<Violation>,
     },
 
     /// The provider is misconfigured: a missing key, a bad base URL.
@@ -301,12 +414,14 @@ pub enum Error {
     },
 }
 
-fn unavailable_message(provider: &str, registered: &[String], feature: &Option<&'static str>) -> String {
+fn others_suffix(others: &[Violation]) -> String {
+    others.iter().map(|v| format!("; also invalid {v}")).collect()
+}
+
+fn unavailable_message(provider: &str, registered: &[String], hint: &Option<&'static str>) -> String {
     let mut msg = format!("provider `{provider}` is not available");
-    match feature {
-        Some(feature) => msg.push_str(&format!(
-            "; enable the `{feature}` feature of the `msgflux` crate (cargo add msgflux --features {feature})"
-        )),
+    match hint {
+        Some(hint) => msg.push_str(&format!("; {hint}")),
         None => msg.push_str(
             "; if it comes from a third-party crate, add the crate and name it once (`use the_crate as _;`) so it is linked",
         ),
@@ -341,6 +456,25 @@ fn request_id_suffix(id: &Option<String>) -> String {
     id.as_ref().map(|id| format!(" [request id {id}]")).unwrap_or_default()
 }
 
+/// The variants that carry a [`ProviderError`], listed once: `$body` with the
+/// detail bound to `$d`, `$other` for every other variant.
+macro_rules! with_detail {
+    ($error:expr, $d:ident => $body:expr, $other:expr) => {
+        match $error {
+            Error::Unauthenticated($d)
+            | Error::PermissionDenied($d)
+            | Error::ContentPolicy($d)
+            | Error::RateLimited($d)
+            | Error::QuotaExceeded($d)
+            | Error::NotFound($d)
+            | Error::Rejected($d)
+            | Error::Server($d)
+            | Error::Cancelled($d) => $body,
+            _ => $other,
+        }
+    };
+}
+
 impl Error {
     /// An [`Error::InvalidInput`] naming the parameter and the rule it breaks.
     ///
@@ -352,6 +486,40 @@ impl Error {
         Self::InvalidInput {
             param: param.into(),
             rule: rule.into(),
+            others: Vec::new(),
+        }
+    }
+
+    /// An [`Error::InvalidInput`] listing several broken rules, or `None`
+    /// when the list is empty.
+    ///
+    /// ```
+    /// use msgflux_core::{Error, Violation};
+    /// let err = Error::invalid_all(vec![
+    ///     Violation::new("image", "is JPEG; this model accepts PNG"),
+    ///     Violation::new("image", "is 600x400; this model needs a square image"),
+    /// ]).unwrap();
+    /// assert_eq!(err.violations().len(), 2);
+    /// assert!(err.to_string().contains("also invalid image: is 600x400"));
+    /// ```
+    pub fn invalid_all(violations: impl IntoIterator<Item = Violation>) -> Option<Self> {
+        let mut all = violations.into_iter();
+        let first = all.next()?;
+        Some(Self::InvalidInput {
+            param: first.param,
+            rule: first.rule,
+            others: all.collect(),
+        })
+    }
+
+    /// Every broken rule an [`Error::InvalidInput`] carries, first one first;
+    /// empty for other errors.
+    pub fn violations(&self) -> Vec<Violation> {
+        match self {
+            Self::InvalidInput { param, rule, others } => std::iter::once(Violation::new(param.clone(), rule.clone()))
+                .chain(others.iter().cloned())
+                .collect(),
+            _ => Vec::new(),
         }
     }
 
@@ -380,33 +548,11 @@ impl Error {
 
     /// The provider's answer behind this error, when there was one.
     pub fn provider_error(&self) -> Option<&ProviderError> {
-        match self {
-            Self::Unauthenticated(d)
-            | Self::PermissionDenied(d)
-            | Self::ContentPolicy(d)
-            | Self::RateLimited(d)
-            | Self::QuotaExceeded(d)
-            | Self::NotFound(d)
-            | Self::Rejected(d)
-            | Self::Server(d)
-            | Self::Cancelled(d) => Some(d),
-            _ => None,
-        }
+        with_detail!(self, d => Some(d), None)
     }
 
     pub(crate) fn provider_error_mut(&mut self) -> Option<&mut ProviderError> {
-        match self {
-            Self::Unauthenticated(d)
-            | Self::PermissionDenied(d)
-            | Self::ContentPolicy(d)
-            | Self::RateLimited(d)
-            | Self::QuotaExceeded(d)
-            | Self::NotFound(d)
-            | Self::Rejected(d)
-            | Self::Server(d)
-            | Self::Cancelled(d) => Some(d),
-            _ => None,
-        }
+        with_detail!(self, d => Some(d), None)
     }
 
     /// The provider's request id, for support tickets.
@@ -482,15 +628,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn unavailable_error_lists_registered_providers_and_the_feature() {
+    fn unavailable_error_lists_registered_providers_and_the_hint() {
         let err = Error::ProviderUnavailable {
             provider: "openai".into(),
             registered: vec!["local".into(), "replicate".into()],
-            feature: Some("openai"),
+            hint: Some("enable the `openai` feature"),
         };
         let text = err.to_string();
         assert!(text.contains("provider `openai` is not available"), "{text}");
-        assert!(text.contains("enable the `openai` feature"), "{text}");
+        assert!(text.contains("; enable the `openai` feature"), "{text}");
         assert!(text.contains("registered: local, replicate"), "{text}");
     }
 
@@ -499,7 +645,7 @@ mod tests {
         let err = Error::ProviderUnavailable {
             provider: "acme".into(),
             registered: vec![],
-            feature: None,
+            hint: None,
         };
         let text = err.to_string();
         assert!(text.contains("use the_crate as _;"), "{text}");

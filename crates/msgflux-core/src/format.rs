@@ -112,6 +112,33 @@ impl fmt::Display for ImageFormat {
     }
 }
 
+/// A byte count for people: `4 MB` for whole mebibytes, `3.98 MB`, `1.5 KB`, `300 B`.
+///
+/// ```
+/// use msgflux_core::kit::human_bytes;
+/// assert_eq!(human_bytes(4 * 1024 * 1024), "4 MB");
+/// assert_eq!(human_bytes(1536 * 1024), "1.5 MB");
+/// assert_eq!(human_bytes(2048), "2 KB");
+/// assert_eq!(human_bytes(300), "300 B");
+/// ```
+pub fn human_bytes(bytes: u64) -> String {
+    const KIB: u64 = 1024;
+    const MIB: u64 = 1024 * KIB;
+    let (unit, name) = if bytes >= MIB {
+        (MIB, "MB")
+    } else if bytes >= KIB {
+        (KIB, "KB")
+    } else {
+        return format!("{bytes} B");
+    };
+    if bytes % unit == 0 {
+        format!("{} {name}", bytes / unit)
+    } else {
+        let value = format!("{:.2}", bytes as f64 / unit as f64);
+        format!("{} {name}", value.trim_end_matches('0').trim_end_matches('.'))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

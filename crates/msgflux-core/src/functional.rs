@@ -10,7 +10,8 @@ use futures::StreamExt as _;
 use futures::stream::BoxStream;
 
 use crate::error::Result;
-use crate::model::{Model, with_deadline};
+use crate::model::Model;
+use crate::pipeline::with_deadline;
 use crate::request::EditRequest;
 use crate::response::EditResponse;
 

@@ -14,14 +14,14 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::Bytes;
-use futures::StreamExt as _;
 use image::DynamicImage;
 
 use crate::decode::{DecodeLimits, decode_with_limits, read_header, sniff_format};
 use crate::error::{Error, Result};
 use crate::format::ImageFormat;
+use crate::kit::http::{BodyError, read_body, redact_url, transport_message};
 
-/// An image as the user gave it. Nothing is read until [`ImageInput::load`].
+/// An image as the user gave it. Nothing is read until an [`InputLoader`] loads it.
 ///
 /// Strings are classified by [`ImageInput::from`]: `http(s)://` is a URL,
 /// `data:` a data URI, an existing file a path, a long run of base64
@@ -168,14 +168,6 @@ fn looks_like_base64(s: &str) -> bool {
     s.len() >= 64
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'\n' | b'\r'))
-}
-
-/// Hides query strings, which often carry signatures or tokens.
-pub(crate) fn redact_url(url: &str) -> String {
-    match url.split_once('?') {
-        Some((base, _)) => format!("{base}?<redacted>"),
-        None => url.to_string(),
-    }
 }
 
 /// Where a loaded image came from, kept so a provider can pass a URL through
@@ -387,7 +379,7 @@ impl InputLoader {
             let response = self.client()?.get(parsed).send().await.map_err(|e| Error::Network {
                 provider: "input".into(),
                 request_sent: !e.is_connect(),
-                message: format!("downloading {what} from {shown}: {e}"),
+                message: format!("downloading {what} from {shown}: {}", transport_message(&e)),
                 source: Some(Box::new(e)),
             })?;
             let status = response.status();
@@ -399,35 +391,27 @@ impl InputLoader {
                     if status == reqwest::StatusCode::NOT_FOUND || status == reqwest::StatusCode::GONE {
                         Error::NotFound(Box::new(detail))
                     } else {
-                        crate::http::error_for_status(status.as_u16(), detail)
+                        crate::kit::http::error_for_status(status.as_u16(), detail)
                     },
                 );
             }
-            if let Some(len) = response.content_length()
-                && len > self.max_bytes
-            {
-                return Err(oversize(what, &shown, len, self.max_bytes));
-            }
-            let mut body = Vec::new();
-            let mut stream = response.bytes_stream();
-            while let Some(chunk) = stream.next().await {
-                let chunk = chunk.map_err(|e| Error::Network {
-                    provider: "input".into(),
-                    request_sent: true,
-                    message: format!("downloading {what} from {shown}: {e}"),
-                    source: Some(Box::new(e)),
-                })?;
-                if (body.len() + chunk.len()) as u64 > self.max_bytes {
-                    return Err(oversize(
-                        what,
-                        &shown,
-                        (body.len() + chunk.len()) as u64,
-                        self.max_bytes,
-                    ));
-                }
-                body.extend_from_slice(&chunk);
-            }
-            Ok(Bytes::from(body))
+            read_body(response, self.max_bytes, None)
+                .await
+                .map_err(|err| match err {
+                    BodyError::TooLarge { at_least } => oversize(what, &shown, at_least, self.max_bytes),
+                    BodyError::Stalled(after) => Error::Timeout {
+                        provider: "input".into(),
+                        after,
+                        maybe_billed: false,
+                        message: format!("downloading {what} from {shown}"),
+                    },
+                    BodyError::Transport(e) => Error::Network {
+                        provider: "input".into(),
+                        request_sent: true,
+                        message: format!("downloading {what} from {shown}: {}", transport_message(&e)),
+                        source: Some(Box::new(e)),
+                    },
+                })
         };
         tokio::time::timeout(self.timeout, fut).await.unwrap_or_else(|_| {
             Err(Error::Timeout {
@@ -519,10 +503,7 @@ impl InputLoader {
 
 fn name_file_in(err: Error, path: &Path) -> Error {
     match err {
-        Error::InvalidInput { param, rule } => Error::InvalidInput {
-            param,
-            rule: format!("{}: {rule}", path.display()),
-        },
+        Error::InvalidInput { param, rule, .. } => Error::invalid(param, format!("{}: {rule}", path.display())),
         Error::Decode { what, message } => Error::Decode {
             what: format!("{what} ({})", path.display()),
             message,

@@ -1,58 +1,58 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
-// What a model accepts, and the validation that reads it.
-mod capabilities;
-// Decoding untrusted bytes within limits.
-mod decode;
-// The one error type.
-mod error;
-// Image formats, sniffed from bytes.
-mod format;
+// ---- What a user needs: at the top level ----
+
+// The model handle, its builder, and the awaitable edit builder.
+mod model;
+// The one pipeline every edit goes through: check everything, send, check the answer, keep the unmasked area.
+mod pipeline;
+// Requests: prompt, inputs, n, size, options.
+mod request;
+// Sizes, exact or automatic.
+mod size;
 // Image inputs: paths, URLs, data URIs, base64, bytes, in-memory images.
 mod input;
-// The user-facing model handle and its awaitable builder.
-mod model;
-// The provider contract and its factory settings.
-mod provider;
-// Which providers exist.
-mod registry;
-// Requests.
-mod request;
-// Responses and `consume()`.
+// Image formats, sniffed from bytes.
+mod format;
+// Decoding untrusted bytes within limits.
+mod decode;
+// Responses, `consume()`, atomic saves, the keep-unmasked report.
 mod response;
+// The one error type, and the broken rules it carries.
+mod error;
+// What a model accepts, and the table's checks.
+mod capabilities;
 // Retries that never bill twice.
 mod retry;
+// Which providers exist.
+mod registry;
 
 // Batch execution (`map_gather`).
 pub mod functional;
-// Shared HTTP facts: status mapping, retry-after, transport errors.
-pub mod http;
-
+// Blocking wrappers, for scripts.
 #[cfg(feature = "blocking")]
 pub mod blocking;
-#[cfg(feature = "testkit")]
-pub mod testkit;
 
-pub use capabilities::{Capabilities, MaskConvention, MaskSupport, OptionKind, OptionSpec, Size, SizeRule};
-pub use decode::{DecodeLimits, ImageHeader, decode_oriented, decode_with_limits, read_header, sniff_format};
-pub use error::{Error, ProviderError, Result};
+// ---- What a provider author needs: in its own module ----
+pub mod kit;
+
+pub use capabilities::{Capabilities, MaskConvention, MaskSupport, OptionKind, OptionSpec, SizeRule};
+pub use decode::DecodeLimits;
+pub use error::{Error, ProviderError, Result, Violation};
 pub use format::ImageFormat;
 pub use input::{ImageInput, InputLoader, InputOrigin, LoadedImage};
 pub use model::{EditBuilder, Model, ModelBuilder};
-pub use provider::{EditProvider, ProviderConfig};
-pub use registry::{BUILTIN_FEATURES, CreateProvider, DescribeModel, ProviderRegistration, Registry, split_model_id};
-pub use request::{EditRequest, IntoOptions, LoadedRequest, OptionValue, ResponseFormat};
-pub use response::{Consumed, Cost, EditEvent, EditResponse, GeneratedImage, ImageData, Usage, write_atomic};
-pub use retry::{Idempotency, RetryPolicy};
-
-/// Re-exported so provider crates implement [`EditProvider`] with the same macro version.
-pub use async_trait::async_trait;
-/// Re-exported so provider crates and their users share one secret type.
-pub use secrecy::{ExposeSecret, SecretString};
+pub use registry::{Registry, split_model_id};
+pub use request::{EditRequest, IntoOptions, OptionValue, ResponseFormat};
+pub use response::{
+    Consumed, Cost, EditEvent, EditResponse, GeneratedImage, ImageData, LeakReport, UnmaskedReport, Usage, write_atomic,
+};
+pub use retry::RetryPolicy;
+pub use size::{OutputSize, Size};
 
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::registry::Submitted;
+    pub use crate::registry::{Submitted, SubmittedHint};
     pub use inventory;
 }

@@ -15,7 +15,8 @@ use tracing::Instrument as _;
 use crate::capabilities::Capabilities;
 use crate::error::{Error, Result};
 use crate::input::InputLoader;
-use crate::provider::{EditProvider, ProviderConfig};
+use crate::kit::provider::{EditProvider, ProviderConfig};
+use crate::pipeline::{self, with_deadline};
 use crate::registry::Registry;
 use crate::request::{EditRequest, LoadedRequest};
 use crate::response::{EditEvent, EditResponse};
@@ -66,7 +67,7 @@ impl Model {
     /// the cargo feature that would add the provider) when the provider is not
     /// linked into the program.
     pub fn image_text_to_image(id: &str) -> Result<Self> {
-        Registry::global().model(id, &ProviderConfig::default())
+        Self::builder(id).build()
     }
 
     /// A builder for settings other than the environment's.
@@ -122,9 +123,18 @@ impl Model {
         &self.provider
     }
 
-    /// What the model accepts.
-    pub fn capabilities(&self) -> &Capabilities {
-        self.provider.capabilities()
+    /// What the model accepts. Most providers know it at once; a provider
+    /// that reads it from its API (Replicate, for models outside its built-in
+    /// table) asks on the first call and reuses the answer.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> msgflux_core::Result<()> {
+    /// let model = msgflux_core::Model::from_provider(std::sync::Arc::new(msgflux_core::kit::testkit::MemoryProvider::new("fill")));
+    /// assert!(model.capabilities().await?.n.contains(&4));
+    /// # Ok(()) }
+    /// ```
+    pub async fn capabilities(&self) -> Result<&Capabilities> {
+        self.provider.capabilities().await
     }
 
     /// The input loader.
@@ -140,17 +150,14 @@ impl Model {
         }
     }
 
-    /// Loads and checks a request against the capability table without sending it.
-    pub async fn validate(&self, request: EditRequest) -> Result<LoadedRequest> {
-        self.provider.resolve_capabilities().await?;
-        let loaded = request.load(&self.loader).await?;
-        let loaded = if loaded.prepare {
-            self.provider.prepare(loaded).await?
-        } else {
-            loaded
-        };
-        self.capabilities().check(&loaded)?;
-        Ok(loaded)
+    /// Runs everything that happens before sending, without sending: loads
+    /// the inputs, prepares them if asked, and checks every rule of the model
+    /// and its provider. Every broken rule is reported in one
+    /// [`Error::InvalidInput`].
+    pub async fn validate(&self, request: impl Into<EditRequest>) -> Result<LoadedRequest> {
+        Ok(pipeline::validate(self.provider.as_ref(), &self.loader, request.into())
+            .await?
+            .request)
     }
 
     /// Runs one edit. `(prompt, image)` and `(prompt, image, mask)` tuples work too.
@@ -161,8 +168,9 @@ impl Model {
         let work = async {
             let _permit = self.acquire().await?;
             let started = Instant::now();
-            let loaded = self.validate(request).await?;
-            let mut response = self.provider.edit(loaded).await?;
+            let validated = pipeline::validate(self.provider.as_ref(), &self.loader, request).await?;
+            let response = self.provider.edit(validated.request).await?;
+            let mut response = pipeline::finish(response, validated.keep, &self.loader).await?;
             response.elapsed = started.elapsed();
             tracing::info!(elapsed = ?response.elapsed, images = response.images.len(), "edit done");
             Ok(response)
@@ -178,18 +186,34 @@ impl Model {
     }
 
     /// Runs one edit, streaming partial images where the provider can; the
-    /// last event is [`EditEvent::Completed`].
+    /// last event is [`EditEvent::Completed`], after the same checks and
+    /// keep-unmasked step as [`Model::call`].
     pub fn stream(&self, request: impl Into<EditRequest>) -> BoxStream<'static, Result<EditEvent>> {
         let model = self.clone();
-        let request = request.into();
+        let mut request = request.into();
+        request.streaming = true;
         let setup = async move {
             let permit = model.acquire().await?;
-            let loaded = model.validate(request).await?;
-            let inner = model.provider.clone().edit_stream(loaded);
+            let started = Instant::now();
+            let validated = pipeline::validate(model.provider.as_ref(), &model.loader, request).await?;
+            let keep = validated.keep;
+            let loader = model.loader.clone();
+            let inner = model.provider.clone().edit_stream(validated.request);
             // Keep the permit for as long as the stream lives.
-            Ok::<_, Error>(inner.map(move |item| {
+            Ok::<_, Error>(inner.then(move |item| {
                 let _ = &permit;
-                item
+                let keep = keep.clone();
+                let loader = loader.clone();
+                async move {
+                    match item? {
+                        EditEvent::Completed(response) => {
+                            let mut response = pipeline::finish(response, keep, &loader).await?;
+                            response.elapsed = started.elapsed();
+                            Ok(EditEvent::Completed(response))
+                        }
+                        other => Ok(other),
+                    }
+                }
             }))
         };
         Box::pin(
@@ -212,26 +236,6 @@ impl Model {
                 .map_err(|_| Error::config("the model's concurrency limiter was closed")),
             None => Ok(None),
         }
-    }
-}
-
-/// Runs `work` within `timeout`, if any. Dropping the future cancels the
-/// provider's work (and remote jobs, where the provider supports that).
-pub(crate) async fn with_deadline<T>(
-    provider: &str,
-    timeout: Option<Duration>,
-    work: impl std::future::Future<Output = Result<T>>,
-) -> Result<T> {
-    match timeout {
-        None => work.await,
-        Some(limit) => tokio::time::timeout(limit, work).await.unwrap_or_else(|_| {
-            Err(Error::Timeout {
-                provider: provider.into(),
-                after: limit,
-                maybe_billed: true,
-                message: "for the whole edit (the call was cancelled)".into(),
-            })
-        }),
     }
 }
 
@@ -309,7 +313,7 @@ impl ModelBuilder {
     /// Builds the model.
     pub fn build(self) -> Result<Model> {
         let registry = self.registry.unwrap_or_else(Registry::global);
-        let mut model = registry.model(&self.id, &self.config)?.with_loader(self.loader);
+        let mut model = Model::from_provider(registry.create(&self.id, &self.config)?).with_loader(self.loader);
         if let Some(limit) = self.concurrency_limit {
             model = model.with_concurrency_limit(limit);
         }
@@ -371,9 +375,17 @@ macro_rules! forward_request_setters {
             self
         }
 
-        /// Output size.
-        pub fn size(mut self, size: crate::Size) -> Self {
+        /// Output size: a [`Size`](crate::Size), or [`OutputSize::Auto`](crate::OutputSize::Auto).
+        pub fn size(mut self, size: impl Into<crate::OutputSize>) -> Self {
             self.request = self.request.size(size);
+            self
+        }
+
+        /// Pastes the original back outside the mask after the provider
+        /// answers, and reports what the provider had changed there (on by
+        /// default for models that take no mask).
+        pub fn keep_unmasked(mut self, yes: bool) -> Self {
+            self.request = self.request.keep_unmasked(yes);
             self
         }
 

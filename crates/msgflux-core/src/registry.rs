@@ -16,8 +16,7 @@ use std::sync::{Arc, OnceLock, RwLock};
 
 use crate::capabilities::Capabilities;
 use crate::error::{Error, Result};
-use crate::model::Model;
-use crate::provider::{EditProvider, ProviderConfig};
+use crate::kit::provider::{EditProvider, ProviderConfig};
 
 /// Builds a provider instance for a model.
 pub type CreateProvider = fn(model: &str, config: &ProviderConfig) -> Result<Arc<dyn EditProvider>>;
@@ -29,8 +28,10 @@ pub type DescribeModel = fn(model: &str) -> Result<Capabilities>;
 ///
 /// ```
 /// use std::sync::Arc;
-/// use msgflux_core::{Capabilities, ProviderRegistration};
-/// # use msgflux_core::{EditProvider, ProviderConfig, Result};
+/// use msgflux_core::Capabilities;
+/// use msgflux_core::kit::ProviderRegistration;
+/// # use msgflux_core::Result;
+/// # use msgflux_core::kit::{EditProvider, ProviderConfig};
 /// # fn create(model: &str, _: &ProviderConfig) -> Result<Arc<dyn EditProvider>> {
 /// #     Err(msgflux_core::Error::config(format!("demo cannot build {model}")))
 /// # }
@@ -129,13 +130,51 @@ macro_rules! register_provider {
     };
 }
 
-/// Providers that ship with msgflux, and the facade feature that adds each.
-pub const BUILTIN_FEATURES: &[(&str, &str)] = &[
-    ("openai", "openai"),
-    ("azure", "openai"),
-    ("replicate", "replicate"),
-    ("local", "local"),
-];
+/// How to get a provider that is not linked into the program, shown in
+/// [`Error::ProviderUnavailable`]. The `msgflux` facade submits one for each
+/// provider it can add (`enable the openai feature ...`); core knows none.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct ProviderHint {
+    /// The provider name (`openai`).
+    pub provider: &'static str,
+    /// What to do, as one clause (`enable the `openai` feature of the `msgflux` crate`).
+    pub hint: &'static str,
+}
+
+impl ProviderHint {
+    /// A hint.
+    pub const fn new(provider: &'static str, hint: &'static str) -> Self {
+        Self { provider, hint }
+    }
+}
+
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct SubmittedHint(pub ProviderHint);
+
+inventory::collect!(SubmittedHint);
+
+/// Registers a [`ProviderHint`] at link time.
+///
+/// ```ignore
+/// msgflux_core::register_provider_hint!(ProviderHint::new("acme", "add the acme-msgflux crate"));
+/// ```
+#[macro_export]
+macro_rules! register_provider_hint {
+    ($hint:expr $(,)?) => {
+        $crate::__private::inventory::submit! {
+            $crate::__private::SubmittedHint($hint)
+        }
+    };
+}
+
+fn hint_for(provider: &str) -> Option<&'static str> {
+    inventory::iter::<SubmittedHint>
+        .into_iter()
+        .find(|s| s.0.provider == provider)
+        .map(|s| s.0.hint)
+}
 
 /// The set of known providers.
 ///
@@ -242,16 +281,16 @@ impl Registry {
             .ok_or_else(|| Error::ProviderUnavailable {
                 provider: name.into(),
                 registered: self.names(),
-                feature: BUILTIN_FEATURES.iter().find(|(p, _)| *p == name).map(|(_, f)| *f),
+                hint: hint_for(name),
             })
     }
 
-    /// Builds a [`Model`] for `"provider/model"` with these settings.
-    pub fn model(&self, id: &str, config: &ProviderConfig) -> Result<Model> {
+    /// Builds the provider instance for `"provider/model"` with these settings
+    /// (wrap it in a [`Model`](crate::Model), or use [`Model::builder`](crate::Model::builder)).
+    pub fn create(&self, id: &str, config: &ProviderConfig) -> Result<Arc<dyn EditProvider>> {
         let (provider, model) = split_model_id(id)?;
         let registration = self.get(provider)?;
-        let instance = (registration.create)(model, config)?;
-        Ok(Model::from_provider(instance))
+        (registration.create)(model, config)
     }
 
     /// The capabilities of `"provider/model"`, without credentials.

@@ -9,9 +9,24 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::capabilities::{Size, image_param};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Violations};
 use crate::input::{ImageInput, InputLoader, LoadedImage};
+use crate::size::OutputSize;
+
+/// The parameter name of input image `index` of `count`: `image` for a
+/// single input, `image[i]` when there are several (as errors name them).
+///
+/// ```
+/// assert_eq!(msgflux_core::kit::image_param(0, 1), "image");
+/// assert_eq!(msgflux_core::kit::image_param(1, 3), "image[1]");
+/// ```
+pub fn image_param(index: usize, count: usize) -> String {
+    if count == 1 {
+        "image".to_string()
+    } else {
+        format!("image[{index}]")
+    }
+}
 
 /// How result images come back.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -194,8 +209,9 @@ pub struct EditRequest<I = ImageInput> {
     pub n: u32,
     /// URLs or base64.
     pub response_format: ResponseFormat,
-    /// Output size; `None` lets the provider choose (usually the input size).
-    pub size: Option<Size>,
+    /// Output size: exact, or `auto` (the model picks); `None` leaves the
+    /// provider's default (usually the input size).
+    pub size: Option<OutputSize>,
     /// Seed for repeatable results, where the model supports one.
     pub seed: Option<u64>,
     /// Provider-specific options, checked against the model's option table.
@@ -204,13 +220,21 @@ pub struct EditRequest<I = ImageInput> {
     pub prepare: bool,
     /// Give up after this long (the call is cancelled, remote jobs too where the provider can).
     pub timeout: Option<Duration>,
-    /// What [`EditProvider::prepare`](crate::EditProvider::prepare) changed, in the
+    /// Paste the original back outside the mask after the provider answers,
+    /// and report how much the provider had changed there. `None` means on
+    /// for models that take no mask, off for the others
+    /// ([`Capabilities::keeps_unmasked`](crate::Capabilities::keeps_unmasked)).
+    pub keep_unmasked: Option<bool>,
+    /// Whether the edit is streamed ([`Model::stream`](crate::Model::stream)
+    /// sets it), for rules that differ between streamed and plain calls.
+    pub streaming: bool,
+    /// What [`EditProvider::prepare`](crate::kit::EditProvider::prepare) changed, in the
     /// provider's own words; the provider copies it into [`EditResponse::metadata`](crate::EditResponse::metadata).
     /// `None` when nothing was prepared.
     pub prepare_report: Option<serde_json::Value>,
 }
 
-/// A request whose inputs are loaded: what [`EditProvider::edit`](crate::EditProvider::edit) receives.
+/// A request whose inputs are loaded: what [`EditProvider::edit`](crate::kit::EditProvider::edit) receives.
 pub type LoadedRequest = EditRequest<LoadedImage>;
 
 impl EditRequest<ImageInput> {
@@ -227,6 +251,8 @@ impl EditRequest<ImageInput> {
             options: BTreeMap::new(),
             prepare: false,
             timeout: None,
+            keep_unmasked: None,
+            streaming: false,
             prepare_report: None,
         }
     }
@@ -250,21 +276,48 @@ impl EditRequest<ImageInput> {
     }
 
     /// Loads every input (files, URLs, base64) and names each in errors:
-    /// `image` (or `image[i]` when there are several) and `mask`.
+    /// `image` (or `image[i]` when there are several) and `mask`. Every
+    /// input is tried, so one error lists all that cannot be read.
     pub async fn load(self, loader: &InputLoader) -> Result<LoadedRequest> {
         let count = self.images.len();
-        let images = futures::future::try_join_all(
+        let images = futures::future::join_all(
             self.images
                 .iter()
                 .enumerate()
                 .map(|(i, img)| async move { loader.load(img, &image_param(i, count)).await }),
-        )
-        .await?;
-        let mask = match &self.mask {
-            Some(mask) => Some(loader.load(mask, "mask").await?),
+        );
+        let mask = async {
+            match &self.mask {
+                Some(mask) => Some(loader.load(mask, "mask").await),
+                None => None,
+            }
+        };
+        let (images, mask) = futures::future::join(images, mask).await;
+        let mut violations = Violations::new();
+        let mut loaded = Vec::with_capacity(images.len());
+        for image in images {
+            match image {
+                Ok(image) => loaded.push(image),
+                Err(err) => violations.absorb(err)?,
+            }
+        }
+        let mask = match mask {
+            Some(Ok(mask)) => Some(mask),
+            Some(Err(err)) => {
+                violations.absorb(err)?;
+                None
+            }
             None => None,
         };
-        Ok(EditRequest {
+        violations.into_result()?;
+        Ok(self.with_inputs(loaded, mask))
+    }
+}
+
+impl<I> EditRequest<I> {
+    /// The same request with other inputs (for steps that convert them).
+    pub fn with_inputs<J>(self, images: Vec<J>, mask: Option<J>) -> EditRequest<J> {
+        EditRequest {
             prompt: self.prompt,
             images,
             mask,
@@ -275,12 +328,12 @@ impl EditRequest<ImageInput> {
             options: self.options,
             prepare: self.prepare,
             timeout: self.timeout,
+            keep_unmasked: self.keep_unmasked,
+            streaming: self.streaming,
             prepare_report: self.prepare_report,
-        })
+        }
     }
-}
 
-impl<I> EditRequest<I> {
     /// Sets the number of variations.
     pub fn n(mut self, n: u32) -> Self {
         self.n = n;
@@ -293,9 +346,16 @@ impl<I> EditRequest<I> {
         self
     }
 
-    /// Sets the output size.
-    pub fn size(mut self, size: Size) -> Self {
-        self.size = Some(size);
+    /// Sets the output size: a [`Size`](crate::Size), or [`OutputSize::Auto`].
+    pub fn size(mut self, size: impl Into<OutputSize>) -> Self {
+        self.size = Some(size.into());
+        self
+    }
+
+    /// Pastes the original back outside the mask after the provider answers
+    /// (see [`EditRequest::keep_unmasked`]).
+    pub fn keep_unmasked(mut self, yes: bool) -> Self {
+        self.keep_unmasked = Some(yes);
         self
     }
 

@@ -14,7 +14,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::format::ImageFormat;
-use crate::input::{InputLoader, LoadedImage, redact_url};
+use crate::input::{InputLoader, LoadedImage};
+use crate::kit::http::redact_url;
+use crate::size::Size;
 
 /// The pixels of one result, in the form the provider gave them.
 #[derive(Clone, PartialEq, Eq)]
@@ -49,6 +51,8 @@ pub struct GeneratedImage {
     pub revised_prompt: Option<String>,
     /// The seed that produced it, when known.
     pub seed: Option<u64>,
+    /// What the keep-unmasked step found and did, when it ran.
+    pub unmasked: Option<UnmaskedReport>,
 }
 
 impl GeneratedImage {
@@ -58,6 +62,7 @@ impl GeneratedImage {
             data,
             revised_prompt: None,
             seed: None,
+            unmasked: None,
         }
     }
 
@@ -110,9 +115,11 @@ impl GeneratedImage {
         }
     }
 
-    /// The result loaded and sniffed (format, size, MIME type).
+    /// The result loaded and sniffed (format, size, MIME type). Bytes that
+    /// are not an image are an [`Error::InvalidResponse`]: the provider
+    /// answered, so the call may have been billed.
     pub async fn load(&self) -> Result<LoadedImage> {
-        LoadedImage::from_bytes(self.bytes().await?, None, "result")
+        checked_image(self.bytes().await?, "result", "provider", None)
     }
 
     /// The decoded pixels.
@@ -123,7 +130,7 @@ impl GeneratedImage {
     /// Saves the image file to `path` atomically: written to a temporary file
     /// beside it, then renamed, so a crash never leaves half a file.
     pub async fn save(&self, path: impl AsRef<Path>) -> Result<PathBuf> {
-        let bytes = self.bytes().await?;
+        let bytes = checked_image(self.bytes().await?, "result", "provider", None)?.bytes;
         let path = path.as_ref().to_path_buf();
         let target = path.clone();
         tokio::task::spawn_blocking(move || write_atomic(&target, &bytes))
@@ -147,6 +154,23 @@ impl GeneratedImage {
             }
         }
     }
+}
+
+/// Sniffs a result file: an image, or an [`Error::InvalidResponse`] naming
+/// the provider (the request was sent, so it may have been billed).
+pub(crate) fn checked_image(bytes: Bytes, what: &str, provider: &str, request_id: Option<&str>) -> Result<LoadedImage> {
+    LoadedImage::from_bytes(bytes.clone(), None, what).map_err(|err| Error::InvalidResponse {
+        provider: provider.to_string(),
+        message: format!(
+            "{what} is not an image file ({}); nothing was saved. The answer began {}",
+            match &err {
+                Error::InvalidInput { rule, .. } => rule.clone(),
+                other => other.to_string(),
+            },
+            crate::kit::http::body_snippet(&bytes[..bytes.len().min(64)])
+        ),
+        request_id: request_id.map(str::to_string),
+    })
 }
 
 /// Writes bytes to `path` through a temporary file in the same directory and a rename.
@@ -236,6 +260,99 @@ pub struct EditResponse {
     pub metadata: serde_json::Value,
 }
 
+/// How much an edit changed outside its mask.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct LeakReport {
+    /// A pixel counts as changed when some channel moved by more than this (0-255).
+    pub threshold: u8,
+    /// Pixels outside the mask (strength 0).
+    pub outside_pixels: u64,
+    /// Of those, how many changed beyond the threshold.
+    pub changed_outside: u64,
+    /// `changed_outside / outside_pixels` (0.0 when there is nothing outside).
+    pub changed_fraction: f64,
+    /// Mean change outside the mask, in levels (0-255, largest channel per pixel).
+    pub mean_change_outside: f64,
+    /// Largest change outside the mask.
+    pub max_change_outside: u8,
+    /// Mean change inside the mask, for comparison.
+    pub mean_change_inside: f64,
+}
+
+impl LeakReport {
+    /// A report from its counts; `changed_fraction` is computed.
+    pub fn new(
+        threshold: u8,
+        outside_pixels: u64,
+        changed_outside: u64,
+        mean_change_outside: f64,
+        max_change_outside: u8,
+        mean_change_inside: f64,
+    ) -> Self {
+        Self {
+            threshold,
+            outside_pixels,
+            changed_outside,
+            changed_fraction: if outside_pixels == 0 {
+                0.0
+            } else {
+                changed_outside as f64 / outside_pixels as f64
+            },
+            mean_change_outside,
+            max_change_outside,
+            mean_change_inside,
+        }
+    }
+
+    /// True when nothing outside the mask changed beyond the threshold.
+    pub fn is_clean(&self) -> bool {
+        self.changed_outside == 0
+    }
+}
+
+impl fmt::Display for LeakReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:.2}% of the {} pixels outside the mask changed by more than {} levels \
+             (mean change {:.2}, max {}; inside the mask: mean {:.2})",
+            self.changed_fraction * 100.0,
+            self.outside_pixels,
+            self.threshold,
+            self.mean_change_outside,
+            self.max_change_outside,
+            self.mean_change_inside
+        )
+    }
+}
+
+/// What the keep-unmasked step did to one result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct UnmaskedReport {
+    /// How much the provider's answer had changed outside the mask, measured
+    /// before the original was pasted back (after resizing it back, if needed).
+    pub leak: LeakReport,
+    /// The size the provider answered at, when it differed from the input's:
+    /// the result was resized back to the input size.
+    pub resized_from: Option<Size>,
+    /// The seam width inside the mask, as a Gaussian sigma in pixels; outside
+    /// the mask every pixel is the original's, bit for bit.
+    pub feather: f32,
+}
+
+impl UnmaskedReport {
+    /// A report.
+    pub fn new(leak: LeakReport, resized_from: Option<Size>, feather: f32) -> Self {
+        Self {
+            leak,
+            resized_from,
+            feather,
+        }
+    }
+}
+
 impl EditResponse {
     /// A response with images; other fields empty.
     pub fn new(provider: impl Into<String>, model: impl Into<String>, images: Vec<GeneratedImage>) -> Self {
@@ -310,9 +427,20 @@ impl EditResponse {
     pub async fn save_all(&self, dir: impl AsRef<Path>, stem: &str) -> Result<Vec<PathBuf>> {
         let dir = dir.as_ref();
         let mut paths = Vec::with_capacity(self.images.len());
+        // Check every result before writing any, so that a bad answer leaves no files.
+        let mut files = Vec::with_capacity(self.images.len());
         for (i, image) in self.images.iter().enumerate() {
-            let bytes = image.bytes().await?;
-            let ext = ImageFormat::sniff(&bytes).map(ImageFormat::extension).unwrap_or("bin");
+            let what = format!("result {i}");
+            files.push(checked_image(
+                image.bytes().await?,
+                &what,
+                &self.provider,
+                self.request_id.as_deref(),
+            )?);
+        }
+        for (i, file) in files.into_iter().enumerate() {
+            let bytes = file.bytes;
+            let ext = file.format.extension();
             let name = if self.images.len() == 1 {
                 format!("{stem}.{ext}")
             } else {
@@ -425,14 +553,47 @@ mod tests {
     #[tokio::test]
     async fn save_writes_the_file_and_leaves_no_temporary_behind() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let image = GeneratedImage::new(ImageData::Base64(BASE64.encode(b"pixels")));
+        let png = png(3, 2);
+        let image = GeneratedImage::new(ImageData::Base64(BASE64.encode(&png)));
         let path = image.save(dir.path().join("out.png")).await.expect("save");
-        assert_eq!(std::fs::read(&path).expect("read"), b"pixels");
+        assert_eq!(std::fs::read(&path).expect("read"), png);
         let names: Vec<_> = std::fs::read_dir(dir.path())
             .expect("ls")
             .map(|e| e.expect("entry").file_name())
             .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("out.png")]);
+    }
+
+    #[tokio::test]
+    async fn a_result_that_is_not_an_image_is_an_invalid_response_and_writes_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let response = EditResponse::new(
+            "p",
+            "m",
+            vec![
+                GeneratedImage::new(ImageData::Bytes(Bytes::from(png(2, 2)))),
+                GeneratedImage::new(ImageData::Base64(BASE64.encode(b"<html>not an image</html>"))),
+            ],
+        );
+        let err = response.save_all(dir.path(), "edited").await.expect_err("not an image");
+        assert!(
+            matches!(err, Error::InvalidResponse { ref provider, .. } if provider == "p"),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("result 1 is not an image file"), "{err}");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).expect("ls").count(),
+            0,
+            "nothing is written"
+        );
+    }
+
+    fn png(width: u32, height: u32) -> Vec<u8> {
+        let mut out = Vec::new();
+        image::RgbImage::new(width, height)
+            .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
+            .expect("encode");
+        out
     }
 
     #[cfg(unix)]

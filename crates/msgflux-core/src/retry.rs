@@ -154,7 +154,8 @@ impl RetryPolicy {
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
-    /// use msgflux_core::{Idempotency, RetryPolicy};
+    /// use msgflux_core::kit::Idempotency;
+    /// use msgflux_core::RetryPolicy;
     /// let policy = RetryPolicy::none();
     /// let answer = policy.run("demo", Idempotency::Idempotent, |_attempt| async { Ok::<_, msgflux_core::Error>(42) }).await;
     /// assert_eq!(answer.unwrap(), 42);

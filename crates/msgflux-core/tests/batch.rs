@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use futures::StreamExt as _;
 use msgflux_core::functional::{BatchOptions, map_gather, map_stream};
-use msgflux_core::testkit::{MemoryProvider, sample_image, sample_mask};
+use msgflux_core::kit::testkit::{MemoryProvider, sample_image, sample_mask};
 use msgflux_core::{EditRequest, Error, Model};
 
 fn model_with(provider: MemoryProvider) -> (Model, Arc<MemoryProvider>) {

@@ -10,7 +10,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use base64::Engine as _;
-use msgflux_core::testkit::sample_image;
+use msgflux_core::kit::testkit::sample_image;
 use msgflux_core::{EditRequest, Error, ImageFormat, ImageInput, InputLoader, InputOrigin};
 
 /// A file server on 127.0.0.1 with the misbehaviours downloads must survive.

@@ -3,10 +3,11 @@
 
 use std::sync::Arc;
 
-use msgflux_core::{Capabilities, EditProvider, Error, ProviderConfig, ProviderRegistration, Registry, Result};
+use msgflux_core::kit::{EditProvider, ProviderConfig, ProviderRegistration};
+use msgflux_core::{Capabilities, Error, Registry, Result};
 
 fn create(model: &str, _: &ProviderConfig) -> Result<Arc<dyn EditProvider>> {
-    Ok(Arc::new(msgflux_core::testkit::MemoryProvider::new(model)))
+    Ok(Arc::new(msgflux_core::kit::testkit::MemoryProvider::new(model)))
 }
 
 fn describe(_: &str) -> Result<Capabilities> {
@@ -19,10 +20,10 @@ msgflux_core::register_provider!(ProviderRegistration::new("once", "only-crate",
 
 #[test]
 fn link_time_registrations_reach_the_global_registry() {
-    let model = Registry::global()
-        .model("once/anything", &ProviderConfig::default())
+    let provider = Registry::global()
+        .create("once/anything", &ProviderConfig::default())
         .expect("registered through register_provider!");
-    assert_eq!(model.id(), "memory/anything");
+    assert_eq!(msgflux_core::Model::from_provider(provider).id(), "memory/anything");
 }
 
 #[test]

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt as _;
-use msgflux_core::testkit::{MemoryProvider, conformance, sample_image, sample_mask};
+use msgflux_core::kit::testkit::{MemoryProvider, conformance, sample_image, sample_mask};
 use msgflux_core::{
     Capabilities, Consumed, EditEvent, EditRequest, Error, ImageFormat, MaskSupport, Model, OptionSpec, ResponseFormat,
     Size, SizeRule,

@@ -2,10 +2,9 @@
 
 use std::sync::Arc;
 
-use msgflux_core::testkit::MemoryProvider;
-use msgflux_core::{
-    Capabilities, EditProvider, Error, ProviderConfig, ProviderRegistration, Registry, Result, split_model_id,
-};
+use msgflux_core::kit::testkit::MemoryProvider;
+use msgflux_core::kit::{EditProvider, ProviderConfig, ProviderRegistration};
+use msgflux_core::{Capabilities, Error, Model, Registry, Result, split_model_id};
 
 fn create_other(model: &str, _: &ProviderConfig) -> Result<Arc<dyn EditProvider>> {
     Ok(Arc::new(MemoryProvider::new(model)))
@@ -19,10 +18,10 @@ fn describe_other(_: &str) -> Result<Capabilities> {
 fn a_registered_provider_builds_a_model_for_its_id() {
     let registry = Registry::new();
     registry.register(MemoryProvider::registration()).expect("register");
-    let model = registry
-        .model("memory/fill", &ProviderConfig::default())
-        .expect("model");
-    assert_eq!(model.id(), "memory/fill");
+    let provider = registry
+        .create("memory/fill", &ProviderConfig::default())
+        .expect("provider");
+    assert_eq!(Model::from_provider(provider).id(), "memory/fill");
 }
 
 #[test]
@@ -40,31 +39,28 @@ fn a_second_registration_of_one_name_is_refused_and_poisons_the_name() {
 }
 
 #[test]
-fn an_unknown_builtin_provider_names_the_feature_and_lists_the_registered_ones() {
+fn an_unknown_provider_with_a_hint_gives_the_hint_and_lists_the_registered_ones() {
     let registry = Registry::new();
     registry.register(MemoryProvider::registration()).expect("register");
     let err = registry
-        .model("openai/dall-e-2", &ProviderConfig::default())
+        .create("hinted/model", &ProviderConfig::default())
         .expect_err("not registered");
     let text = err.to_string();
     assert!(
-        matches!(
-            err,
-            Error::ProviderUnavailable {
-                feature: Some("openai"),
-                ..
-            }
-        ),
+        matches!(err, Error::ProviderUnavailable { hint: Some(HINT), .. }),
         "{text}"
     );
-    assert!(text.contains("cargo add msgflux --features openai"), "{text}");
+    assert!(text.contains(HINT), "{text}");
     assert!(text.contains("registered: memory"), "{text}");
 }
+
+const HINT: &str = "add the hinted-provider crate";
+msgflux_core::register_provider_hint!(msgflux_core::kit::ProviderHint::new("hinted", HINT));
 
 #[test]
 fn an_unknown_third_party_provider_explains_how_to_link_it() {
     let err = Registry::new().get("acme").expect_err("unknown");
-    assert!(matches!(err, Error::ProviderUnavailable { feature: None, .. }));
+    assert!(matches!(err, Error::ProviderUnavailable { hint: None, .. }));
     assert!(err.to_string().contains("use the_crate as _;"));
 }
 

@@ -1,12 +1,9 @@
 //! Looking at results: before/after side by side, a difference heatmap, and a
 //! mask-leak report that says how much changed where nothing should have.
 
-use std::fmt;
-
 use image::{DynamicImage, GrayImage, Rgba, RgbaImage};
-use msgflux_core::{Error, Result, Size};
+use msgflux_core::{Error, LeakReport, Result, Size};
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use crate::geometry::{Placement, Rect};
 use crate::mask::Mask;
@@ -343,48 +340,30 @@ fn heat_color(change: u8) -> [u8; 4] {
     [mix(0), mix(1), mix(2), 255]
 }
 
-/// How much an edit changed outside its mask.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[non_exhaustive]
-pub struct LeakReport {
-    /// A pixel counts as changed when some channel moved by more than this (0-255).
-    pub threshold: u8,
-    /// Pixels outside the mask (strength 0).
-    pub outside_pixels: u64,
-    /// Of those, how many changed beyond the threshold.
-    pub changed_outside: u64,
-    /// `changed_outside / outside_pixels` (0.0 when there is nothing outside).
-    pub changed_fraction: f64,
-    /// Mean change outside the mask, in levels (0-255, largest channel per pixel).
-    pub mean_change_outside: f64,
-    /// Largest change outside the mask.
-    pub max_change_outside: u8,
-    /// Mean change inside the mask, for comparison.
-    pub mean_change_inside: f64,
+/// The usual before/after picture of an edit, as a PNG file: two panels
+/// labelled "before" and "after", with the mask's edge outlined on both when
+/// a mask is given.
+///
+/// ```
+/// # fn main() -> msgflux_core::Result<()> {
+/// use image::{DynamicImage, RgbImage};
+/// let before = DynamicImage::ImageRgb8(RgbImage::new(40, 30));
+/// let after = DynamicImage::ImageRgb8(RgbImage::from_pixel(40, 30, image::Rgb([200, 0, 0])));
+/// let png = msgflux_image::before_after_png(&before, &after, None)?;
+/// assert!(png.starts_with(b"\x89PNG"));
+/// # Ok(()) }
+/// ```
+pub fn before_after_png(before: &DynamicImage, after: &DynamicImage, mask: Option<Mask>) -> Result<Vec<u8>> {
+    let mut options = CompareOptions::new().with_labels(["before", "after"]);
+    if let Some(mask) = mask {
+        options = options.with_overlay(mask, Overlay::OUTLINE);
+    }
+    crate::encode::encode_png(&DynamicImage::ImageRgba8(side_by_side(&[before, after], &options)?))
 }
 
-impl LeakReport {
-    /// True when nothing outside the mask changed beyond the threshold.
-    pub fn is_clean(&self) -> bool {
-        self.changed_outside == 0
-    }
-}
-
-impl fmt::Display for LeakReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{:.2}% of the {} pixels outside the mask changed by more than {} levels \
-             (mean change {:.2}, max {}; inside the mask: mean {:.2})",
-            self.changed_fraction * 100.0,
-            self.outside_pixels,
-            self.threshold,
-            self.mean_change_outside,
-            self.max_change_outside,
-            self.mean_change_inside
-        )
-    }
-}
+/// The default for "changed": a channel moved by more than this many levels,
+/// above JPEG and resampling noise (`msgflux leak` and the keep-unmasked step use it).
+pub const DEFAULT_LEAK_THRESHOLD: u8 = 8;
 
 /// Measures how much `after` changed outside `mask` compared with `before`.
 /// All three must have the same size.
@@ -428,13 +407,12 @@ pub fn leak_report(before: &DynamicImage, after: &DynamicImage, mask: &Mask, thr
         }
     }
     let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
-    Ok(LeakReport {
+    Ok(LeakReport::new(
         threshold,
-        outside_pixels: outside,
-        changed_outside: changed,
-        changed_fraction: ratio(changed, outside),
-        mean_change_outside: ratio(sum_out, outside),
-        max_change_outside: max_out,
-        mean_change_inside: ratio(sum_in, inside),
-    })
+        outside,
+        changed,
+        ratio(sum_out, outside),
+        max_out,
+        ratio(sum_in, inside),
+    ))
 }

@@ -183,3 +183,83 @@ pub fn crop_to_mask(image: &DynamicImage, mask: &Mask, size: Size, margin: f32) 
     let mask = Mask::from_strength(placement.apply_gray(mask.strength())?);
     Ok(MaskCrop { image, mask, placement })
 }
+
+/// The seam width the keep-unmasked step uses, as a Gaussian sigma in pixels.
+pub const KEEP_UNMASKED_FEATHER: f32 = 2.0;
+
+/// The keep-unmasked step of msgflux's pipeline, on image files: measures
+/// what `result` changed outside `mask` (transparent = edit) compared with
+/// `original`, then pastes the original back there with a seam of
+/// [`KEEP_UNMASKED_FEATHER`] inside the mask. A result of another size is
+/// first resized back to the original's (Lanczos3). The composite is written
+/// as JPEG (quality 92) when the result was a JPEG, else as PNG.
+///
+/// `Model` runs it when a request sets `keep_unmasked` (and by default for
+/// models that take no mask); it is public for pipelines of one's own.
+///
+/// ```
+/// # fn main() -> msgflux_core::Result<()> {
+/// use image::{DynamicImage, Rgb, RgbImage};
+/// use msgflux_image::{Mask, Rect, encode_png, keep_unmasked};
+/// let original = encode_png(&DynamicImage::ImageRgb8(RgbImage::from_pixel(64, 64, Rgb([10, 20, 30]))))?;
+/// let result = encode_png(&DynamicImage::ImageRgb8(RgbImage::from_pixel(32, 32, Rgb([200, 0, 0]))))?;
+/// let mask = Mask::rectangle(64, 64, Rect::new(16, 16, 32, 32)).to_png(msgflux_image::MaskConvention::TransparentIsEdit)?;
+/// let (composite, report) = keep_unmasked(&original, &mask, &result, "result")?;
+/// assert_eq!(report.resized_from, Some(msgflux_core::Size::square(32)));
+/// assert_eq!(report.leak.changed_fraction, 1.0); // the provider repainted everything
+/// let out = image::load_from_memory(&composite).unwrap().to_rgb8();
+/// assert_eq!(out.get_pixel(2, 2).0, [10, 20, 30]); // but outside the mask nothing changed
+/// assert_eq!(out.get_pixel(32, 32).0, [200, 0, 0]);
+/// # Ok(()) }
+/// ```
+pub fn keep_unmasked(
+    original: &[u8],
+    mask: &[u8],
+    result: &[u8],
+    what: &str,
+) -> Result<(Vec<u8>, msgflux_core::UnmaskedReport)> {
+    let limits = msgflux_core::DecodeLimits::default();
+    let original = crate::decode::decode(original, &limits, "image")?.image;
+    let mask = Mask::decode(mask, msgflux_core::MaskConvention::TransparentIsEdit, &limits, "mask")?;
+    let answer = crate::decode::decode(result, &limits, what)?;
+    let size = Size::new(original.width(), original.height());
+    let answered = Size::new(answer.image.width(), answer.image.height());
+    let restored = if answered == size {
+        answer.image
+    } else {
+        let placement = Placement::fit(size, answered, Fit::Stretch, None);
+        DynamicImage::ImageRgba8(placement.restore_rgba(&answer.image.to_rgba8())?)
+    };
+    let leak = crate::compare::leak_report(&original, &restored, &mask, crate::compare::DEFAULT_LEAK_THRESHOLD)?;
+    let composite = composite_back(&original, &restored, &mask, None, KEEP_UNMASKED_FEATHER)?;
+    let composite = if original.color().has_alpha() {
+        DynamicImage::ImageRgba8(composite)
+    } else {
+        DynamicImage::ImageRgb8(DynamicImage::ImageRgba8(composite).to_rgb8())
+    };
+    let setting = match answer.format {
+        msgflux_core::ImageFormat::Jpeg => crate::encode::EncodeSetting::Jpeg { quality: 92 },
+        _ => crate::encode::EncodeSetting::Png(crate::encode::PngLevel::Fast),
+    };
+    let bytes = crate::encode::encode(&composite, setting, what)?;
+    let report = msgflux_core::UnmaskedReport::new(leak, (answered != size).then_some(answered), KEEP_UNMASKED_FEATHER);
+    Ok((bytes, report))
+}
+
+/// The pipeline's keep-unmasked step, registered with msgflux-core at link time.
+struct PipelineStep;
+
+impl msgflux_core::kit::KeepUnmasked for PipelineStep {
+    fn keep_unmasked(
+        &self,
+        original: &msgflux_core::LoadedImage,
+        mask: &msgflux_core::LoadedImage,
+        result: &[u8],
+        what: &str,
+    ) -> Result<msgflux_core::kit::KeptUnmasked> {
+        let (bytes, report) = keep_unmasked(&original.bytes, &mask.bytes, result, what)?;
+        Ok(msgflux_core::kit::KeptUnmasked::new(bytes, report))
+    }
+}
+
+msgflux_core::register_keep_unmasked!(PipelineStep);

@@ -69,8 +69,8 @@ impl Decoded {
 /// assert!(err.to_string().contains("not a supported image"));
 /// ```
 pub fn decode(bytes: &[u8], limits: &DecodeLimits, what: &str) -> Result<Decoded> {
-    let format = msgflux_core::sniff_format(bytes, what)?;
-    let (image, orientation) = msgflux_core::decode_oriented(bytes, format, limits, what)?;
+    let format = msgflux_core::kit::sniff_format(bytes, what)?;
+    let (image, orientation) = msgflux_core::kit::decode_oriented(bytes, format, limits, what)?;
     Ok(Decoded {
         image,
         format,

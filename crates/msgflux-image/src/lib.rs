@@ -42,10 +42,12 @@ pub use prepare::{
     prepare_bytes, prepare_loaded,
 };
 
-pub use compare::{CompareOptions, LeakReport, Overlay, difference_heatmap, leak_report, side_by_side};
-pub use composite::{MaskCrop, composite_back, crop_to_mask};
+pub use compare::{
+    CompareOptions, DEFAULT_LEAK_THRESHOLD, Overlay, before_after_png, difference_heatmap, leak_report, side_by_side,
+};
+pub use composite::{KEEP_UNMASKED_FEATHER, MaskCrop, composite_back, crop_to_mask, keep_unmasked};
 
 /// Re-exported: the orientation type of [`Decoded::orientation`].
 pub use image::metadata::Orientation;
 /// Re-exported so callers name the same limits, conventions and sizes as msgflux-core.
-pub use msgflux_core::{DecodeLimits, MaskConvention, Size};
+pub use msgflux_core::{DecodeLimits, LeakReport, MaskConvention, Size, UnmaskedReport};

@@ -7,6 +7,7 @@ use image::metadata::Orientation;
 use image::{DynamicImage, RgbaImage};
 use msgflux_core::{
     Capabilities, DecodeLimits, Error, ImageFormat, LoadedImage, MaskConvention, Result, Size, SizeRule,
+    kit::human_bytes,
 };
 use serde::{Deserialize, Serialize};
 
@@ -379,11 +380,11 @@ pub struct PreparedInputs {
 }
 
 /// Prepares a provider's loaded image and mask: what an
-/// [`EditProvider::prepare`](msgflux_core::EditProvider::prepare) step calls.
+/// [`EditProvider::prepare`](msgflux_core::kit::EditProvider::prepare) step calls.
 ///
 /// The mask comes back as a transparent = edit PNG whatever
 /// `target.mask_convention` says, because masks inside a
-/// [`LoadedRequest`](msgflux_core::LoadedRequest) always follow that convention.
+/// [`LoadedRequest`](msgflux_core::kit::LoadedRequest) always follow that convention.
 /// An image that already fits is returned unchanged (same bytes); so is its
 /// mask when it is a PNG with alpha of the same size.
 ///
@@ -681,18 +682,6 @@ impl<'a> Source<'a> {
             Self::Rgba(rgba) => resize_rgba(rgba, placement.source, placement.dest.size(), Filter::Lanczos3)?,
         };
         Ok(placement.paste_on_canvas(scaled, fill))
-    }
-}
-
-pub(crate) fn human_bytes(bytes: u64) -> String {
-    const KIB: f64 = 1024.0;
-    let b = bytes as f64;
-    if b >= KIB * KIB {
-        format!("{:.2} MB", b / (KIB * KIB))
-    } else if b >= KIB {
-        format!("{:.1} KB", b / KIB)
-    } else {
-        format!("{bytes} B")
     }
 }
 

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use msgflux_core::{Error, ProviderError, Result};
 
-use crate::provider::LOCAL_SCHEME;
+use crate::registration::LOCAL_SCHEME;
 
 /// A flag that asks a running fill to stop. Clones share the flag.
 ///

@@ -13,7 +13,16 @@ mod membrane;
 mod options;
 // Results as base64, `data:` URLs or `file://` files.
 mod output;
-// The `local` provider: models, configuration, builder, registration, edit.
+
+// Registration under `local`.
+mod registration;
+// Settings: where `url` results go, the largest image.
+mod config;
+// `LocalBuilder`: settings from code or from a registry's configuration.
+mod builder;
+// The models and what each accepts.
+mod models;
+// The provider: its own rules, and the fill off the async runtime.
 mod provider;
 
 // Fast marching inpainting (Telea 2004): quick and smooth.
@@ -21,12 +30,13 @@ pub mod telea;
 // PatchMatch completion (Barnes 2009, Wexler 2007): texture and structure from the image itself.
 pub mod patchmatch;
 
+pub use builder::LocalBuilder;
 pub use cancel::CancelFlag;
+pub use config::{DEFAULT_MAX_PIXELS, LocalConfig, SETTING_MAX_PIXELS, SETTING_OUTPUT_DIR};
 pub use hole::HoleMask;
+pub use models::{Algorithm, DEFAULT_SEED, LOCAL_MODELS, MAX_VARIATIONS};
 pub use options::{LocalEditOptions, OPTION_ITERATIONS, OPTION_PATCH_SIZE, OPTION_RADIUS};
 pub use patchmatch::PatchMatchSettings;
-pub use provider::{
-    Algorithm, DEFAULT_MAX_PIXELS, DEFAULT_SEED, LOCAL_MODELS, LOCAL_SCHEME, LocalBuilder, LocalConfig, LocalProvider,
-    MAX_VARIATIONS, SETTING_MAX_PIXELS, SETTING_OUTPUT_DIR, register_local_provider,
-};
+pub use provider::LocalProvider;
+pub use registration::{LOCAL_REGISTRATION, LOCAL_SCHEME, register};
 pub use telea::TeleaSettings;

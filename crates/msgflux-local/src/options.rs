@@ -4,7 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use msgflux_core::{IntoOptions, LoadedRequest, OptionSpec, OptionValue, Result};
+use msgflux_core::kit::LoadedRequest;
+use msgflux_core::{IntoOptions, OptionSpec, OptionValue, Result};
 
 use crate::patchmatch::PatchMatchSettings;
 use crate::telea::TeleaSettings;

@@ -2,7 +2,6 @@
 //! URL, or a file written atomically into the output directory and named by
 //! a `file://` URL.
 
-use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
@@ -54,13 +53,15 @@ impl Delivery {
     }
 }
 
-/// Encodes an image as PNG.
+/// Encodes an image as PNG at zlib's default level (smaller files than the
+/// fast level, for results that are kept), through msgflux-image, whose
+/// keep-unmasked step is thereby linked wherever this provider is.
 pub(crate) fn encode_png(image: &DynamicImage) -> Result<Vec<u8>> {
-    let mut png = Vec::new();
-    image
-        .write_to(&mut Cursor::new(&mut png), image::ImageFormat::Png)
-        .map_err(|e| Error::decode("result", format!("cannot encode as PNG: {e}")))?;
-    Ok(png)
+    msgflux_image::encode(
+        image,
+        msgflux_image::EncodeSetting::Png(msgflux_image::PngLevel::Default),
+        "result",
+    )
 }
 
 /// A stable 64-bit FNV-1a hash, so a file's name follows from its content.

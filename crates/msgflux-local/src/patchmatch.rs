@@ -10,13 +10,13 @@
 //! 2. On the coarsest level the hole is first filled ring by ring from its
 //!    border inwards, each pixel copied from the known patch that best fits
 //!    its known surroundings (an exhaustive "onion peel"; fast marching,
-//!    [`telea`](crate::telea), when the coarsest level is too large for that).
+//!    [`telea`](crate::telea::inpaint), when the coarsest level is too large for that).
 //! 3. On each level, from coarse to fine, EM iterations alternate a
 //!    PatchMatch search (for every patch that overlaps the hole, the most
 //!    similar patch lying wholly in the known area) with a vote (each hole
 //!    pixel becomes the mean of what the matched patches covering it say,
 //!    weighted by how well each matched). Patches are compared with the
-//!    known pixels weighing [`KNOWN_WEIGHT`] times more than the hole's
+//!    known pixels weighing `KNOWN_WEIGHT` times more than the hole's
 //!    current guess, so a patch on the border follows what is really
 //!    there rather than a guess that may be wrong.
 //! 4. The matches of a level seed the next finer level, whose first vote

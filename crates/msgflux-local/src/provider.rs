@@ -1,237 +1,25 @@
-//! The `local` provider: its models, configuration, builder, capability
-//! tables and registration, and the edit that runs a fill off the async runtime.
+//! The `local` provider: the edit that runs a fill off the async runtime,
+//! and the provider's own rules (image size, option combinations).
 
 use std::fmt;
-use std::path::PathBuf;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use image::{DynamicImage, GrayImage, ImageBuffer, Pixel, RgbImage, RgbaImage};
-use msgflux_core::{
-    Capabilities, EditProvider, EditResponse, Error, GeneratedImage, LoadedImage, LoadedRequest, MaskConvention,
-    MaskSupport, ProviderConfig, ProviderError, ProviderRegistration, Registry, ResponseFormat, Result, SizeRule,
-    async_trait,
-};
+use msgflux_core::kit::{EditProvider, LoadedRequest, Violations, async_trait};
+use msgflux_core::{Capabilities, EditResponse, Error, GeneratedImage, LoadedImage, ProviderError, Result};
 use serde_json::json;
 
 use crate::cancel::CancelFlag;
+use crate::config::{LocalConfig, SETTING_MAX_PIXELS};
 use crate::hole::HoleMask;
+use crate::models::{Algorithm, DEFAULT_SEED};
 use crate::options;
 use crate::output::{Delivery, encode_png};
 use crate::patchmatch::{self, PatchMatchSettings};
+use crate::registration::LOCAL_SCHEME;
 use crate::telea::{self, TeleaSettings};
-
-/// The provider name: model ids read `local/<model>`.
-pub const LOCAL_SCHEME: &str = "local";
-
-/// The models: `local/patchmatch` and `local/telea`.
-pub const LOCAL_MODELS: &[&str] = &["patchmatch", "telea"];
-
-/// Setting ([`ProviderConfig::settings`]) naming a directory: `url` results
-/// are written there as PNG files and returned as `file://` URLs.
-pub const SETTING_OUTPUT_DIR: &str = "output_dir";
-
-/// Setting ([`ProviderConfig::settings`]) bounding the image size, in pixels.
-pub const SETTING_MAX_PIXELS: &str = "max_pixels";
-
-/// Largest image filled by default: 4096x4096 pixels (about 0.5 GB of working memory).
-pub const DEFAULT_MAX_PIXELS: u64 = 4096 * 4096;
-
-/// Seed of `local/patchmatch` when the request sets none, so that results repeat.
-pub const DEFAULT_SEED: u64 = 0;
-
-/// Most variations (`n`) of `local/patchmatch` in one request.
-pub const MAX_VARIATIONS: u32 = 10;
-
-/// The fill a local model runs.
-///
-/// ```
-/// use msgflux_local::Algorithm;
-/// let algorithm: Algorithm = "patchmatch".parse()?;
-/// assert_eq!(algorithm, Algorithm::PatchMatch);
-/// assert!(!algorithm.capabilities().honours_prompt);
-/// assert!("dall-e-2".parse::<Algorithm>().is_err());
-/// # Ok::<(), msgflux_core::Error>(())
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Algorithm {
-    /// `local/patchmatch`: multi-scale PatchMatch completion; copies texture and structure, stays sharp.
-    PatchMatch,
-    /// `local/telea`: fast marching; smooth and quick, blurry on large holes.
-    Telea,
-}
-
-impl Algorithm {
-    /// The model name (`patchmatch`, `telea`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::PatchMatch => LOCAL_MODELS[0],
-            Self::Telea => LOCAL_MODELS[1],
-        }
-    }
-
-    /// What the model accepts. Both ignore the prompt, need a mask (alpha 0 =
-    /// fill) and keep the input size; only PatchMatch takes a seed and `n > 1`.
-    pub fn capabilities(self) -> Capabilities {
-        let common = Capabilities::new()
-            .with_honours_prompt(false)
-            .with_max_images(1)
-            .with_mask(MaskSupport::Required)
-            .with_mask_requires_alpha(true)
-            .with_mask_convention(MaskConvention::TransparentIsEdit)
-            .with_sizes(SizeRule::InputSize)
-            .with_response_formats([ResponseFormat::Url, ResponseFormat::Base64]);
-        match self {
-            Self::PatchMatch => options::patchmatch_specs().into_iter().fold(
-                common.with_n(1..=MAX_VARIATIONS).with_seed(true),
-                Capabilities::with_option,
-            ),
-            Self::Telea => options::telea_specs()
-                .into_iter()
-                .fold(common.with_n(1..=1).with_seed(false), Capabilities::with_option),
-        }
-    }
-}
-
-impl fmt::Display for Algorithm {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Algorithm {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Self> {
-        match s {
-            "patchmatch" => Ok(Self::PatchMatch),
-            "telea" => Ok(Self::Telea),
-            other => Err(Error::invalid(
-                "model",
-                format!(
-                    "`{LOCAL_SCHEME}/{other}` is not a local model; models: {}",
-                    LOCAL_MODELS
-                        .iter()
-                        .map(|m| format!("{LOCAL_SCHEME}/{m}"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            )),
-        }
-    }
-}
-
-/// Settings of the local provider. It needs no key and no URL.
-///
-/// ```
-/// use msgflux_core::ProviderConfig;
-/// use msgflux_local::LocalConfig;
-/// let config = LocalConfig::from_provider_config(&ProviderConfig::default().with_setting("output_dir", "out"))?;
-/// assert_eq!(config.output_dir.as_deref(), Some(std::path::Path::new("out")));
-/// # Ok::<(), msgflux_core::Error>(())
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct LocalConfig {
-    /// Where `url` results are written as PNG files (returned as `file://`
-    /// URLs); without it, `url` results are `data:` URLs.
-    pub output_dir: Option<PathBuf>,
-    /// Largest image accepted, in pixels (default [`DEFAULT_MAX_PIXELS`]).
-    pub max_pixels: u64,
-}
-
-impl Default for LocalConfig {
-    fn default() -> Self {
-        Self {
-            output_dir: None,
-            max_pixels: DEFAULT_MAX_PIXELS,
-        }
-    }
-}
-
-impl LocalConfig {
-    /// Reads the settings `output_dir` and `max_pixels`; any other setting is
-    /// an error rather than silently ignored. Keys and URLs are not used.
-    pub fn from_provider_config(config: &ProviderConfig) -> Result<Self> {
-        let mut local = Self::default();
-        for (key, value) in &config.settings {
-            match key.as_str() {
-                SETTING_OUTPUT_DIR => local.output_dir = Some(PathBuf::from(value)),
-                SETTING_MAX_PIXELS => {
-                    local.max_pixels = value.trim().parse().ok().filter(|&n| n > 0).ok_or_else(|| {
-                        Error::config(format!(
-                            "local setting {SETTING_MAX_PIXELS} must be a positive whole number of pixels, got `{value}`"
-                        ))
-                    })?;
-                }
-                other => {
-                    return Err(Error::config(format!(
-                        "local provider setting `{other}` is not known; known settings: {SETTING_OUTPUT_DIR}, {SETTING_MAX_PIXELS}"
-                    )));
-                }
-            }
-        }
-        Ok(local)
-    }
-
-    /// Sets [`LocalConfig::output_dir`].
-    pub fn with_output_dir(mut self, dir: impl Into<PathBuf>) -> Self {
-        self.output_dir = Some(dir.into());
-        self
-    }
-
-    /// Sets [`LocalConfig::max_pixels`].
-    pub fn with_max_pixels(mut self, pixels: u64) -> Self {
-        self.max_pixels = pixels;
-        self
-    }
-}
-
-/// Builds a [`LocalProvider`].
-///
-/// ```
-/// use msgflux_local::{Algorithm, LocalProvider};
-/// let provider = LocalProvider::builder(Algorithm::PatchMatch).with_output_dir("out").build();
-/// assert_eq!(provider.to_string(), "local/patchmatch");
-/// ```
-#[derive(Debug, Clone)]
-pub struct LocalBuilder {
-    algorithm: Algorithm,
-    config: LocalConfig,
-}
-
-impl LocalBuilder {
-    /// Replaces the whole configuration.
-    pub fn with_config(mut self, config: LocalConfig) -> Self {
-        self.config = config;
-        self
-    }
-
-    /// Writes `url` results into this directory (see [`LocalConfig::output_dir`]).
-    pub fn with_output_dir(mut self, dir: impl Into<PathBuf>) -> Self {
-        self.config = self.config.with_output_dir(dir);
-        self
-    }
-
-    /// Bounds the image size (see [`LocalConfig::max_pixels`]).
-    pub fn with_max_pixels(mut self, pixels: u64) -> Self {
-        self.config = self.config.with_max_pixels(pixels);
-        self
-    }
-
-    /// The provider.
-    pub fn build(self) -> LocalProvider {
-        LocalProvider {
-            algorithm: self.algorithm,
-            capabilities: self.algorithm.capabilities(),
-            config: self.config,
-            fills: Arc::new(FillCounters::default()),
-        }
-    }
-}
 
 /// The offline content-aware fill provider, bound to one [`Algorithm`].
 ///
@@ -243,7 +31,7 @@ impl LocalBuilder {
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> msgflux_core::Result<()> {
 /// use std::sync::Arc;
-/// use msgflux_core::{Model, testkit::{sample_image, sample_mask}};
+/// use msgflux_core::{Model, kit::testkit::{sample_image, sample_mask}};
 /// use msgflux_local::{Algorithm, LocalProvider};
 ///
 /// let model = Model::from_provider(Arc::new(LocalProvider::new(Algorithm::PatchMatch)));
@@ -269,22 +57,16 @@ impl fmt::Display for LocalProvider {
 impl LocalProvider {
     /// A provider with the default configuration.
     pub fn new(algorithm: Algorithm) -> Self {
-        Self::builder(algorithm).build()
+        Self::new_with(algorithm, LocalConfig::default())
     }
 
-    /// A builder.
-    pub fn builder(algorithm: Algorithm) -> LocalBuilder {
-        LocalBuilder {
+    pub(crate) fn new_with(algorithm: Algorithm, config: LocalConfig) -> Self {
+        Self {
             algorithm,
-            config: LocalConfig::default(),
+            capabilities: algorithm.capabilities(),
+            config,
+            fills: Arc::new(FillCounters::default()),
         }
-    }
-
-    /// The provider for a model name (`patchmatch`, `telea`) and factory settings.
-    pub fn from_config(model: &str, config: &ProviderConfig) -> Result<Self> {
-        Ok(Self::builder(model.parse()?)
-            .with_config(LocalConfig::from_provider_config(config)?)
-            .build())
     }
 
     /// The algorithm.
@@ -296,36 +78,6 @@ impl LocalProvider {
     pub fn config(&self) -> &LocalConfig {
         &self.config
     }
-
-    /// The registration record, for [`Registry::register`].
-    pub const fn registration() -> ProviderRegistration {
-        ProviderRegistration::new(LOCAL_SCHEME, env!("CARGO_PKG_NAME"), create_local, describe_local)
-            .with_description("offline content-aware fill (PatchMatch, Telea): no key, no network, ignores the prompt")
-            .with_models(LOCAL_MODELS)
-    }
-}
-
-fn create_local(model: &str, config: &ProviderConfig) -> Result<Arc<dyn EditProvider>> {
-    Ok(Arc::new(LocalProvider::from_config(model, config)?))
-}
-
-fn describe_local(model: &str) -> Result<Capabilities> {
-    Ok(model.parse::<Algorithm>()?.capabilities())
-}
-
-msgflux_core::register_provider!(LocalProvider::registration());
-
-/// Registers the `local` provider in `registry` explicitly (the global
-/// registry already has it whenever this crate is linked).
-///
-/// ```
-/// let registry = msgflux_core::Registry::new();
-/// msgflux_local::register_local_provider(&registry)?;
-/// assert_eq!(registry.names(), vec!["local".to_string()]);
-/// # Ok::<(), msgflux_core::Error>(())
-/// ```
-pub fn register_local_provider(registry: &Registry) -> Result<()> {
-    registry.register(LocalProvider::registration())
 }
 
 #[async_trait]
@@ -338,32 +90,36 @@ impl EditProvider for LocalProvider {
         self.algorithm.name()
     }
 
-    fn capabilities(&self) -> &Capabilities {
-        &self.capabilities
+    async fn capabilities(&self) -> Result<&Capabilities> {
+        Ok(&self.capabilities)
+    }
+
+    fn check(&self, request: &LoadedRequest, violations: &mut Violations) -> Result<()> {
+        if let Some(image) = request.images.first() {
+            let pixels = u64::from(image.width) * u64::from(image.height);
+            if pixels > self.config.max_pixels {
+                violations.push(
+                    "image",
+                    format!(
+                        "is {}x{} = {pixels} pixels; the local provider fills at most {} pixels (setting {SETTING_MAX_PIXELS})",
+                        image.width, image.height, self.config.max_pixels
+                    ),
+                );
+            }
+        }
+        if let Err(err) = FillJob::new(self.algorithm, request) {
+            violations.absorb(err)?;
+        }
+        Ok(())
     }
 
     async fn edit(&self, request: LoadedRequest) -> Result<EditResponse> {
-        let image = request
-            .images
-            .first()
-            .cloned()
-            .ok_or_else(|| Error::invalid("image", "at least one input image is required"))?;
-        let mask = request.mask.clone().ok_or_else(|| {
-            Error::invalid(
-                "mask",
-                "this model only fills a masked area and needs a mask (alpha 0 = fill)",
-            )
-        })?;
-        let pixels = u64::from(image.width) * u64::from(image.height);
-        if pixels > self.config.max_pixels {
+        let (Some(image), Some(mask)) = (request.images.first().cloned(), request.mask.clone()) else {
             return Err(Error::invalid(
-                "image",
-                format!(
-                    "is {}x{} = {pixels} pixels; the local provider fills at most {} pixels (setting {SETTING_MAX_PIXELS})",
-                    image.width, image.height, self.config.max_pixels
-                ),
+                "mask",
+                "this model only fills a masked area and needs an image and a mask (alpha 0 = fill)",
             ));
-        }
+        };
         let job = FillJob::new(self.algorithm, &request)?;
         let delivery = Delivery::new(request.response_format, self.config.output_dir.as_deref());
         let cancel = CancelFlag::new();
@@ -548,7 +304,7 @@ mod tests {
     use std::time::Duration;
 
     use msgflux_core::Model;
-    use msgflux_core::testkit::{sample_image, sample_mask};
+    use msgflux_core::kit::testkit::{sample_image, sample_mask};
 
     /// Polls every millisecond; gives up (failing the test) after 10 000 polls, so a bug cannot hang the suite.
     async fn wait_until(condition: impl Fn() -> bool) {

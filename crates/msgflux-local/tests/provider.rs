@@ -5,9 +5,10 @@ use std::io::Cursor;
 use std::sync::Arc;
 
 use image::{DynamicImage, Rgba, RgbaImage};
-use msgflux_core::testkit::{conformance, sample_image, sample_mask};
-use msgflux_core::{Error, ImageData, Model, ProviderConfig, Registry, ResponseFormat};
-use msgflux_local::{Algorithm, LOCAL_SCHEME, LocalEditOptions, LocalProvider, register_local_provider};
+use msgflux_core::kit::ProviderConfig;
+use msgflux_core::kit::testkit::{conformance, sample_image, sample_mask};
+use msgflux_core::{Error, ImageData, Model, Registry, ResponseFormat};
+use msgflux_local::{Algorithm, LOCAL_SCHEME, LocalBuilder, LocalEditOptions, LocalProvider, register};
 
 const SIDE: u32 = 64;
 
@@ -38,6 +39,30 @@ async fn telea_passes_the_core_conformance_suite() {
 }
 
 #[tokio::test]
+async fn keep_unmasked_finds_nothing_changed_outside_the_mask_of_a_local_fill() {
+    // The local fills copy every pixel outside the hole back exactly, so the step reports no leak.
+    conformance::keep_unmasked_keeps_every_pixel_outside_the_mask(&model(Algorithm::Telea), 0.0).await;
+}
+
+#[tokio::test]
+async fn an_image_over_the_pixel_budget_is_refused_together_with_the_other_broken_rules() {
+    let provider = LocalBuilder::new()
+        .with_max_pixels(1000)
+        .build_for(Algorithm::Telea)
+        .expect("builds");
+    let err = Model::from_provider(Arc::new(provider))
+        .edit("")
+        .image(sample_image(SIDE, SIDE))
+        .mask(sample_mask(SIDE, SIDE))
+        .n(2)
+        .await
+        .expect_err("two broken rules");
+    let mut params: Vec<String> = err.violations().into_iter().map(|v| v.param).collect();
+    params.sort();
+    assert_eq!(params, ["image", "n"], "{err}");
+}
+
+#[tokio::test]
 async fn the_global_registry_knows_local_with_both_models() {
     let model = Model::image_text_to_image("local/patchmatch").expect("linked and registered");
     assert_eq!(model.id(), "local/patchmatch");
@@ -54,21 +79,18 @@ async fn the_global_registry_knows_local_with_both_models() {
 #[test]
 fn explicit_registration_works_in_a_fresh_registry_and_refuses_a_second_one() {
     let registry = Registry::new();
-    register_local_provider(&registry).expect("first");
-    let model = registry
-        .model("local/telea", &ProviderConfig::default())
-        .expect("model");
-    assert_eq!(model.id(), "local/telea");
-    assert!(matches!(
-        register_local_provider(&registry),
-        Err(Error::DuplicateProvider { .. })
-    ));
+    register(&registry).expect("first");
+    let provider = registry
+        .create("local/telea", &ProviderConfig::default())
+        .expect("provider");
+    assert_eq!(Model::from_provider(provider).id(), "local/telea");
+    assert!(matches!(register(&registry), Err(Error::DuplicateProvider { .. })));
 }
 
 #[test]
 fn an_unknown_model_is_refused_listing_the_models() {
     let err = Registry::global()
-        .model("local/lama", &ProviderConfig::default())
+        .create("local/lama", &ProviderConfig::default())
         .expect_err("unknown model");
     let text = err.to_string();
     assert!(text.contains("local/patchmatch, local/telea"), "{text}");
@@ -77,7 +99,9 @@ fn an_unknown_model_is_refused_listing_the_models() {
 #[test]
 fn an_unknown_setting_is_refused_rather_than_ignored() {
     let config = ProviderConfig::default().with_setting("outdir", "x");
-    let err = Registry::global().model("local/patchmatch", &config).expect_err("typo");
+    let err = Registry::global()
+        .create("local/patchmatch", &config)
+        .expect_err("typo");
     assert!(matches!(err, Error::Config { .. }), "{err}");
     assert!(err.to_string().contains("output_dir"), "{err}");
 }
@@ -185,9 +209,10 @@ async fn variations_use_consecutive_seeds_and_differ() {
 #[tokio::test]
 async fn an_output_directory_turns_urls_into_files() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let provider = LocalProvider::builder(Algorithm::Telea)
+    let provider = LocalBuilder::new()
         .with_output_dir(dir.path())
-        .build();
+        .build_for(Algorithm::Telea)
+        .expect("builds");
     let response = Model::from_provider(Arc::new(provider))
         .edit("")
         .image(sample_image(SIDE, SIDE))
@@ -251,7 +276,10 @@ async fn telea_refuses_a_seed_and_a_patch_size() {
 
 #[tokio::test]
 async fn an_image_over_max_pixels_is_refused_naming_the_limit() {
-    let provider = LocalProvider::builder(Algorithm::Telea).with_max_pixels(1000).build();
+    let provider = LocalBuilder::new()
+        .with_max_pixels(1000)
+        .build_for(Algorithm::Telea)
+        .expect("builds");
     let err = Model::from_provider(Arc::new(provider))
         .edit("")
         .image(sample_image(SIDE, SIDE))

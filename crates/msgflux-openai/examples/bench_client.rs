@@ -1,5 +1,5 @@
 //! Our side of `bench/openai/run.sh`: dall-e-2 edits through msgflux against
-//! the crate's emulator (`openai-emulator`), timed the way
+//! the OpenAI emulator (`msgflux-emulator openai`), timed the way
 //! `bench/openai/bench.py` times openai-python.
 //!
 //! ```text

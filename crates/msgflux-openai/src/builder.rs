@@ -5,10 +5,12 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use msgflux_core::{Error, ProviderConfig, Result, RetryPolicy};
+use msgflux_core::kit::ProviderConfig;
+use msgflux_core::{Error, Result, RetryPolicy};
 
-use crate::config::{AzureConfig, Config, OpenAIConfig};
-use crate::models::{DEFAULT_MODEL, ModelSpec};
+use crate::client::OpenAIClient;
+use crate::config::{AzureConfig, Config, OpenAIConfig, OpenAISettings};
+use crate::models::{ModelSpec, not_an_edit_model};
 use crate::provider::OpenAIProvider;
 
 /// How long connecting may take (as openai-python).
@@ -17,9 +19,6 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long to wait for the server's answer (and for each later piece of
 /// it). GPT image edits often take one to four minutes, so the default is 10 minutes.
 pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(600);
-
-/// The `ProviderConfig::settings` keys this provider reads.
-pub const SETTINGS: &[&str] = &["organization", "project", "api_version", "azure_model"];
 
 /// The retry policy OpenAI requests get unless told otherwise: the core
 /// defaults (2 retries, backoff `min(0.5 * 2^k, 8)` s with jitter,
@@ -52,16 +51,14 @@ enum Endpoint {
 /// let provider = OpenAIBuilder::new()
 ///     .with_api_key("sk-test")
 ///     .with_base_url("http://127.0.0.1:8080/v1")
-///     .with_model("gpt-image-1")
 ///     .with_read_timeout(Duration::from_secs(300))
-///     .build()?;
+///     .build("gpt-image-1")?;
 /// assert_eq!(provider.to_string(), "openai/gpt-image-1 at http://127.0.0.1:8080/v1");
 /// # Ok::<(), msgflux_core::Error>(())
 /// ```
 #[derive(Clone)]
 pub struct OpenAIBuilder {
     endpoint: Endpoint,
-    model: Option<String>,
     http_client: Option<reqwest::Client>,
     connect_timeout: Duration,
     read_timeout: Duration,
@@ -73,7 +70,6 @@ impl fmt::Debug for OpenAIBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OpenAIBuilder")
             .field("endpoint", &self.endpoint)
-            .field("model", &self.model)
             .field("http_client", &self.http_client.as_ref().map(|_| "<client>"))
             .field("connect_timeout", &self.connect_timeout)
             .field("read_timeout", &self.read_timeout)
@@ -92,7 +88,6 @@ impl OpenAIBuilder {
     fn with_endpoint(endpoint: Endpoint) -> Self {
         Self {
             endpoint,
-            model: None,
             http_client: None,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             read_timeout: DEFAULT_READ_TIMEOUT,
@@ -117,13 +112,25 @@ impl OpenAIBuilder {
         Self::with_endpoint(Endpoint::OpenAI(config))
     }
 
-    /// An Azure OpenAI deployment.
+    /// OpenAI configured from the environment, then from a registry's
+    /// [`ProviderConfig`] (see [`OpenAIBuilder::apply`]).
+    pub fn from_provider_config(config: &ProviderConfig) -> Result<Self> {
+        Self::from_env().apply(config)
+    }
+
+    /// Azure OpenAI configured from the environment (`AZURE_OPENAI_*`), then
+    /// from a registry's [`ProviderConfig`].
+    pub fn azure_from_provider_config(config: &ProviderConfig) -> Result<Self> {
+        Self::azure(AzureConfig::from_env()).apply(config)
+    }
+
+    /// Azure OpenAI; `build` takes the deployment name.
     ///
     /// ```
     /// use msgflux_openai::{AzureConfig, OpenAIBuilder};
-    /// let provider = OpenAIBuilder::azure(AzureConfig::new("https://acme.openai.azure.com", "edits").with_api_key("k"))
-    ///     .with_model("gpt-image-1")
-    ///     .build()?;
+    /// let provider = OpenAIBuilder::azure(AzureConfig::new("https://acme.openai.azure.com").with_api_key("k"))
+    ///     .with_azure_model("gpt-image-1")
+    ///     .build("edits")?;
     /// assert_eq!(provider.to_string(), "azure/edits at https://acme.openai.azure.com (deployment edits)");
     /// # Ok::<(), msgflux_core::Error>(())
     /// ```
@@ -136,13 +143,12 @@ impl OpenAIBuilder {
         Self::with_endpoint(Endpoint::Custom(Arc::new(config)))
     }
 
-    /// The model (`dall-e-2`, `gpt-image-1`, ...; default `gpt-image-1.5`).
-    /// On Azure: the model the deployment runs, which picks the rules.
-    pub fn with_model(mut self, model: impl Into<String>) -> Self {
-        let model = model.into();
+    /// Azure: the model the deployment runs (`gpt-image-1`), which picks the
+    /// capability table (without it, the deployment name, when it is a model name).
+    pub fn with_azure_model(mut self, model: impl Into<String>) -> Self {
         match &mut self.endpoint {
             Endpoint::Azure(azure) => *azure = azure.clone().with_model(model),
-            _ => self.model = Some(model),
+            _ => self.misplaced.push("azure_model (an Azure setting)"),
         }
         self
     }
@@ -223,18 +229,19 @@ impl OpenAIBuilder {
     }
 
     /// Applies a registry's [`ProviderConfig`]: key, base URL, client,
-    /// timeout (the read timeout), retry policy, and the settings named in
-    /// [`SETTINGS`]. An unknown setting is an error, never ignored.
+    /// timeout (the read timeout), retry policy, and the settings of
+    /// [`OpenAISettings`]. An unknown setting is an error listing the known
+    /// ones, never ignored.
     ///
     /// ```
-    /// use msgflux_core::ProviderConfig;
+    /// use msgflux_core::kit::ProviderConfig;
     /// let config = ProviderConfig::default().with_api_key("sk-test").with_setting("project", "proj_1");
-    /// let provider = msgflux_openai::OpenAIBuilder::new().apply(&config)?.build()?;
+    /// let provider = msgflux_openai::OpenAIBuilder::new().apply(&config)?.build("gpt-image-1")?;
     /// # Ok::<(), msgflux_core::Error>(())
     /// ```
     pub fn apply(mut self, config: &ProviderConfig) -> Result<Self> {
         if let Some(key) = &config.api_key {
-            use msgflux_core::ExposeSecret as _;
+            use msgflux_core::kit::ExposeSecret as _;
             self = self.with_api_key(key.expose_secret());
         }
         if let Some(url) = &config.base_url {
@@ -249,33 +256,28 @@ impl OpenAIBuilder {
         if let Some(retry) = &config.retry {
             self = self.with_retry(retry.clone());
         }
-        for (key, value) in &config.settings {
-            self = match key.as_str() {
-                "organization" => self.with_organization(value),
-                "project" => self.with_project(value),
-                "api_version" => self.with_api_version(value),
-                "azure_model" => match self.endpoint {
-                    Endpoint::Azure(_) => self.with_model(value),
-                    _ => {
-                        self.misplaced.push("azure_model (an Azure setting)");
-                        self
-                    }
-                },
-                other => {
-                    return Err(Error::config(format!(
-                        "unknown OpenAI setting `{other}`; known settings: {}",
-                        SETTINGS.join(", ")
-                    )));
-                }
-            };
+        let settings: OpenAISettings = config.settings_as("openai")?;
+        if let Some(organization) = settings.organization {
+            self = self.with_organization(organization);
+        }
+        if let Some(project) = settings.project {
+            self = self.with_project(project);
+        }
+        if let Some(version) = settings.api_version {
+            self = self.with_api_version(version);
+        }
+        if let Some(model) = settings.azure_model {
+            self = self.with_azure_model(model);
         }
         Ok(self)
     }
 
-    /// Checks the settings and builds the provider. A missing key for the
-    /// public API, a bad URL or a setting given to the wrong kind of endpoint
-    /// is an [`Error::Config`] here, before any request.
-    pub fn build(self) -> Result<OpenAIProvider> {
+    /// Checks the settings and builds the provider for `model` (OpenAI: the
+    /// model name, such as `gpt-image-1`; Azure: the deployment name). A
+    /// missing key for the public API, a bad URL, a setting given to the
+    /// wrong kind of endpoint, or a model that cannot edit (`dall-e-3`) is an
+    /// error here, before any request.
+    pub fn build(self, model: &str) -> Result<OpenAIProvider> {
         if !self.misplaced.is_empty() {
             return Err(Error::config(format!(
                 "these settings do not apply to this endpoint: {}",
@@ -285,16 +287,20 @@ impl OpenAIBuilder {
         if self.read_timeout.is_zero() {
             return Err(Error::config("the read timeout must be longer than zero"));
         }
-        let (config, model, spec): (Arc<dyn Config>, String, ModelSpec) = match self.endpoint {
+        let model = model.trim();
+        let (config, spec): (Arc<dyn Config>, ModelSpec) = match self.endpoint {
             Endpoint::OpenAI(config) => {
                 if config.is_official() && !config.has_api_key() {
                     return Err(Error::config(
-                        "OPENAI_API_KEY is not set: export it, or pass a key (with_api_key / --api-key)",
+                        "OPENAI_API_KEY is not set: export it, or pass a key (with_api_key / --api-key-env)",
                     ));
                 }
-                let model = self.model.unwrap_or_else(|| DEFAULT_MODEL.to_string());
-                let spec = ModelSpec::for_model(&model);
-                (Arc::new(config), model, spec)
+                if config.is_official()
+                    && let Some(reason) = not_an_edit_model(model)
+                {
+                    return Err(Error::invalid("model", format!("`{model}` {reason}")));
+                }
+                (Arc::new(config), ModelSpec::for_model(model))
             }
             Endpoint::Azure(config) => {
                 if !config.has_api_key() {
@@ -302,32 +308,34 @@ impl OpenAIBuilder {
                         "AZURE_OPENAI_API_KEY is not set: export it, or pass a key (with_api_key)",
                     ));
                 }
+                let config = config.with_deployment(model);
+                if let Some(reason) = not_an_edit_model(config.model()) {
+                    return Err(Error::invalid("model", format!("`{}` {reason}", config.model())));
+                }
                 let spec = ModelSpec::for_model(config.model());
-                (Arc::new(config.clone()), config.deployment().to_string(), spec)
+                (Arc::new(config), spec)
             }
-            Endpoint::Custom(config) => {
-                let model = self.model.unwrap_or_else(|| DEFAULT_MODEL.to_string());
-                let spec = ModelSpec::for_model(&model);
-                (config, model, spec)
-            }
+            Endpoint::Custom(config) => (config, ModelSpec::for_model(model)),
         };
+        if model.is_empty() {
+            return Err(Error::invalid("model", "is empty; name a model such as gpt-image-1"));
+        }
         config.edits_url()?;
         config.headers()?;
-        let client = match self.http_client {
+        let http = match self.http_client {
             Some(client) => client,
             None => reqwest::Client::builder()
                 .connect_timeout(self.connect_timeout)
                 .build()
                 .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?,
         };
-        Ok(OpenAIProvider::new(
+        let client = OpenAIClient::new(
             config,
-            model,
-            spec,
-            client,
+            http,
             self.read_timeout,
             self.retry.unwrap_or_else(default_retry_policy),
-        ))
+        );
+        Ok(OpenAIProvider::new(client, model.to_string(), spec))
     }
 }
 
@@ -337,7 +345,7 @@ mod tests {
 
     #[test]
     fn the_public_api_without_a_key_is_a_config_error_naming_the_variable() {
-        let err = OpenAIBuilder::new().build().expect_err("no key");
+        let err = OpenAIBuilder::new().build("gpt-image-1").expect_err("no key");
         assert!(err.to_string().contains("OPENAI_API_KEY"), "{err}");
     }
 
@@ -345,23 +353,23 @@ mod tests {
     fn a_compatible_server_needs_no_key() {
         let provider = OpenAIBuilder::new()
             .with_base_url("http://127.0.0.1:1/v1")
-            .build()
+            .build("my-local-model")
             .expect("builds");
-        assert_eq!(msgflux_core::EditProvider::model(&provider), DEFAULT_MODEL);
+        assert_eq!(msgflux_core::kit::EditProvider::model(&provider), "my-local-model");
     }
 
     #[test]
     fn an_unknown_setting_is_an_error_listing_the_known_ones() {
         let config = ProviderConfig::default().with_setting("organisation", "x");
         let err = OpenAIBuilder::new().apply(&config).expect_err("typo");
-        assert!(err.to_string().contains("organization, project"), "{err}");
+        assert!(err.to_string().contains("`organization`, `project`"), "{err}");
     }
 
     #[test]
     fn an_openai_setting_on_azure_is_an_error() {
-        let err = OpenAIBuilder::azure(AzureConfig::new("https://a.openai.azure.com", "d").with_api_key("k"))
+        let err = OpenAIBuilder::azure(AzureConfig::new("https://a.openai.azure.com").with_api_key("k"))
             .with_project("p")
-            .build()
+            .build("d")
             .expect_err("project on azure");
         assert!(err.to_string().contains("project"), "{err}");
     }
@@ -370,7 +378,7 @@ mod tests {
     fn debug_output_never_shows_the_key() {
         let builder = OpenAIBuilder::new().with_api_key("sk-very-secret");
         assert!(!format!("{builder:?}").contains("sk-very-secret"));
-        let provider = builder.build().expect("builds");
+        let provider = builder.build("gpt-image-1").expect("builds");
         assert!(!format!("{provider:?}").contains("sk-very-secret"));
     }
 
@@ -382,8 +390,30 @@ mod tests {
         let provider = OpenAIBuilder::new()
             .apply(&config)
             .expect("applies")
-            .build()
+            .build("gpt-image-1")
             .expect("builds");
         assert_eq!(provider.read_timeout(), Duration::from_secs(42));
+    }
+
+    #[test]
+    fn dall_e_3_is_refused_with_the_reason_before_anything_is_sent() {
+        let err = OpenAIBuilder::new()
+            .with_api_key("k")
+            .build("dall-e-3")
+            .expect_err("cannot edit");
+        assert!(
+            matches!(&err, Error::InvalidInput { param, .. } if param == "model"),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("dall-e-2 and the gpt-image models"), "{err}");
+    }
+
+    #[test]
+    fn a_compatible_server_may_serve_any_model_name() {
+        let provider = OpenAIBuilder::new()
+            .with_base_url("http://127.0.0.1:1/v1")
+            .build("dall-e-3")
+            .expect("another server decides what its names mean");
+        assert_eq!(msgflux_core::kit::EditProvider::model(&provider), "dall-e-3");
     }
 }

@@ -3,8 +3,10 @@
 
 use std::fmt;
 
-use msgflux_core::{Error, ExposeSecret as _, Result, SecretString};
+use msgflux_core::kit::{ExposeSecret as _, SecretString};
+use msgflux_core::{Error, Result};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use serde::Deserialize;
 use url::Url;
 
 /// The public OpenAI API.
@@ -13,6 +15,33 @@ pub const OPENAI_BASE_URL: &str = "https://api.openai.com/v1";
 /// The Azure OpenAI `api-version` used when none is configured: the first
 /// version whose deployments accept the GPT image models on `images/edits`.
 pub const AZURE_DEFAULT_API_VERSION: &str = "2025-04-01-preview";
+
+/// The provider-specific settings (`ProviderConfig::settings`, `--setting
+/// key=value`). An unknown key is an error that lists these.
+///
+/// ```
+/// use msgflux_core::kit::ProviderConfig;
+/// let config = ProviderConfig::default().with_setting("project", "proj_1");
+/// let settings: msgflux_openai::OpenAISettings = config.settings_as("openai")?;
+/// assert_eq!(settings.project.as_deref(), Some("proj_1"));
+/// let typo = ProviderConfig::default().with_setting("organisation", "x");
+/// let err = typo.settings_as::<msgflux_openai::OpenAISettings>("openai").unwrap_err();
+/// assert!(err.to_string().contains("expected one of `organization`, `project`"), "{err}");
+/// # Ok::<(), msgflux_core::Error>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct OpenAISettings {
+    /// The OpenAI organization (`OpenAI-Organization` header).
+    pub organization: Option<String>,
+    /// The OpenAI project (`OpenAI-Project` header).
+    pub project: Option<String>,
+    /// Azure: the `api-version` query parameter.
+    pub api_version: Option<String>,
+    /// Azure: the model the deployment runs, which picks the capability table.
+    pub azure_model: Option<String>,
+}
 
 /// An endpoint and its authentication: what differs between OpenAI, Azure
 /// OpenAI and other OpenAI-compatible servers.
@@ -254,7 +283,8 @@ impl Config for OpenAIConfig {
 ///
 /// ```
 /// use msgflux_openai::{AzureConfig, Config};
-/// let config = AzureConfig::new("https://acme.openai.azure.com", "edits-prod")
+/// let config = AzureConfig::new("https://acme.openai.azure.com")
+///     .with_deployment("edits-prod")
 ///     .with_api_key("azure-secret")
 ///     .with_model("gpt-image-1");
 /// assert_eq!(
@@ -285,12 +315,13 @@ impl fmt::Debug for AzureConfig {
 }
 
 impl AzureConfig {
-    /// A resource endpoint (`https://NAME.openai.azure.com`) and a deployment name.
-    pub fn new(endpoint: impl Into<String>, deployment: impl Into<String>) -> Self {
+    /// A resource endpoint (`https://NAME.openai.azure.com`); the deployment
+    /// comes with [`AzureConfig::with_deployment`] or the builder's `build`.
+    pub fn new(endpoint: impl Into<String>) -> Self {
         Self {
             api_key: None,
             endpoint: endpoint.into(),
-            deployment: deployment.into(),
+            deployment: String::new(),
             api_version: AZURE_DEFAULT_API_VERSION.to_string(),
             model: None,
         }
@@ -298,27 +329,27 @@ impl AzureConfig {
 
     /// Reads `AZURE_OPENAI_API_KEY`, `AZURE_OPENAI_ENDPOINT`,
     /// `OPENAI_API_VERSION` (or `AZURE_OPENAI_API_VERSION`) and
-    /// `AZURE_OPENAI_MODEL` (the model the deployment runs) for a deployment.
-    pub fn from_env(deployment: impl Into<String>) -> Self {
-        Self::from_vars(deployment, env_var)
+    /// `AZURE_OPENAI_MODEL` (the model the deployment runs).
+    pub fn from_env() -> Self {
+        Self::from_vars(env_var)
     }
 
     /// Like [`AzureConfig::from_env`], reading variables through `lookup`.
     ///
     /// ```
-    /// let config = msgflux_openai::AzureConfig::from_vars("edits", |name| match name {
+    /// let config = msgflux_openai::AzureConfig::from_vars(|name| match name {
     ///     "AZURE_OPENAI_ENDPOINT" => Some("https://acme.openai.azure.com".to_string()),
     ///     "OPENAI_API_VERSION" => Some("2025-04-01-preview".to_string()),
     ///     _ => None,
     /// });
     /// assert_eq!(config.endpoint(), "https://acme.openai.azure.com");
     /// ```
-    pub fn from_vars(deployment: impl Into<String>, lookup: impl Fn(&str) -> Option<String>) -> Self {
+    pub fn from_vars(lookup: impl Fn(&str) -> Option<String>) -> Self {
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         Self {
             api_key: get("AZURE_OPENAI_API_KEY").map(SecretString::from),
             endpoint: get("AZURE_OPENAI_ENDPOINT").unwrap_or_default(),
-            deployment: deployment.into(),
+            deployment: String::new(),
             api_version: get("OPENAI_API_VERSION")
                 .or_else(|| get("AZURE_OPENAI_API_VERSION"))
                 .unwrap_or_else(|| AZURE_DEFAULT_API_VERSION.to_string()),
@@ -335,6 +366,12 @@ impl AzureConfig {
     /// Sets the resource endpoint.
     pub fn with_endpoint(mut self, endpoint: impl Into<String>) -> Self {
         self.endpoint = endpoint.into();
+        self
+    }
+
+    /// Sets the deployment name (the `azure/<deployment>` part of a model id).
+    pub fn with_deployment(mut self, deployment: impl Into<String>) -> Self {
+        self.deployment = deployment.into();
         self
     }
 
@@ -446,7 +483,8 @@ mod tests {
     fn the_key_header_is_marked_sensitive() {
         let headers = OpenAIConfig::new().with_api_key("sk-x").headers().expect("headers");
         assert!(headers["authorization"].is_sensitive());
-        let headers = AzureConfig::new("https://a.openai.azure.com", "d")
+        let headers = AzureConfig::new("https://a.openai.azure.com")
+            .with_deployment("d")
             .with_api_key("k")
             .headers()
             .expect("headers");
@@ -474,7 +512,8 @@ mod tests {
 
     #[test]
     fn azure_without_an_endpoint_says_which_variable_to_set() {
-        let err = AzureConfig::from_vars("d", vars(&[]))
+        let err = AzureConfig::from_vars(vars(&[]))
+            .with_deployment("d")
             .edits_url()
             .expect_err("no endpoint");
         assert!(err.to_string().contains("AZURE_OPENAI_ENDPOINT"), "{err}");
@@ -482,14 +521,12 @@ mod tests {
 
     #[test]
     fn azure_reads_the_api_version_and_model_from_the_environment() {
-        let config = AzureConfig::from_vars(
-            "prod",
-            vars(&[
-                ("AZURE_OPENAI_ENDPOINT", "https://acme.openai.azure.com/"),
-                ("AZURE_OPENAI_API_VERSION", "2025-06-01"),
-                ("AZURE_OPENAI_MODEL", "gpt-image-1-mini"),
-            ]),
-        );
+        let config = AzureConfig::from_vars(vars(&[
+            ("AZURE_OPENAI_ENDPOINT", "https://acme.openai.azure.com/"),
+            ("AZURE_OPENAI_API_VERSION", "2025-06-01"),
+            ("AZURE_OPENAI_MODEL", "gpt-image-1-mini"),
+        ]))
+        .with_deployment("prod");
         assert_eq!(
             config.edits_url().expect("url").as_str(),
             "https://acme.openai.azure.com/openai/deployments/prod/images/edits?api-version=2025-06-01"

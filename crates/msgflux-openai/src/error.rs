@@ -1,9 +1,9 @@
 //! The one place that turns an OpenAI error answer into a
 //! `msgflux_core::Error`: the status picks the variant through
-//! `msgflux_core::http::error_for_status`, then the body's
+//! `msgflux_core::kit::http::error_for_status`, then the body's
 //! `{"error": {message, type, param, code}}` refines it.
 
-use msgflux_core::http::{body_snippet, error_for_status, first_header, retry_after, should_retry};
+use msgflux_core::kit::http::{body_snippet, error_for_status, first_header, retry_after, should_retry};
 use msgflux_core::{Error, ProviderError};
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
@@ -181,17 +181,8 @@ fn refine(status: Option<u16>, mut detail: ProviderError, object: Option<&ErrorO
 mod tests {
     use std::time::Duration;
 
-    use reqwest::header::HeaderValue;
-
     use super::*;
-
-    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        for (k, v) in pairs {
-            h.insert(*k, HeaderValue::from_static(v));
-        }
-        h
-    }
+    use msgflux_core::kit::testkit::headers;
 
     fn body(code: &str, kind: &str) -> Vec<u8> {
         serde_json::json!({"error": {"message": "explained", "type": kind, "param": "image", "code": code}})

@@ -3,7 +3,8 @@
 //! read it); [`to_form`] turns it into a fresh `reqwest` form for each attempt.
 
 use bytes::Bytes;
-use msgflux_core::{Error, LoadedImage, LoadedRequest, OptionValue, ResponseFormat, Result};
+use msgflux_core::kit::LoadedRequest;
+use msgflux_core::{Error, LoadedImage, OptionValue, ResponseFormat, Result};
 use reqwest::multipart::{Form, Part};
 
 use crate::models::ModelFamily;
@@ -144,7 +145,7 @@ pub(crate) fn to_form(fields: &[Field]) -> Result<Form> {
 
 #[cfg(test)]
 mod tests {
-    use msgflux_core::testkit::{sample_image, sample_mask};
+    use msgflux_core::kit::testkit::{sample_image, sample_mask};
     use msgflux_core::{EditRequest, InputLoader, Size};
 
     use super::*;
@@ -232,7 +233,7 @@ mod tests {
     #[test]
     fn size_options_and_stream_follow_the_request() {
         let mut req = request(1);
-        req.size = Some(Size::new(1536, 1024));
+        req.size = Some(Size::new(1536, 1024).into());
         req.options.insert("quality".into(), OptionValue::Text("high".into()));
         req.options.insert("partial_images".into(), OptionValue::Integer(2));
         let fields = edit_fields(&req, FormSettings { stream: true, ..GPT });

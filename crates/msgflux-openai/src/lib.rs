@@ -1,11 +1,15 @@
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 
-// Endpoints and authentication: OpenAI, Azure OpenAI, compatible servers.
+// Registration under `openai` and `azure`.
+mod registration;
+// Endpoints, authentication and the typed settings: OpenAI, Azure OpenAI, compatible servers.
 mod config;
 // Every setting of a provider, and the default timeouts and retry policy.
 mod builder;
-// The provider itself, and the one place that sends the edit request.
+// The HTTP client: sending with retries, reading bodies, the one call of the error mapping.
+mod client;
+// The provider: the model's rules, the request as a form, the answer as a response.
 mod provider;
 // What each model accepts, and the rules the table cannot express.
 mod models;
@@ -23,18 +27,11 @@ mod stream;
 mod prepare;
 // Prices and cost estimates.
 mod pricing;
-// Registration under `openai` and `azure`.
-mod registration;
 
-// An in-process emulator of `POST /v1/images/edits`, checked against the
-// published spec, for tests and for running examples without a key.
-#[cfg(feature = "emulator")]
-pub mod emulator;
-
-pub use builder::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, OpenAIBuilder, SETTINGS, default_retry_policy};
-pub use config::{AZURE_DEFAULT_API_VERSION, AzureConfig, Config, OPENAI_BASE_URL, OpenAIConfig};
-pub use models::{DEFAULT_MODEL, KNOWN_MODELS, ModelFamily, ModelSpec};
+pub use builder::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, OpenAIBuilder, default_retry_policy};
+pub use config::{AZURE_DEFAULT_API_VERSION, AzureConfig, Config, OPENAI_BASE_URL, OpenAIConfig, OpenAISettings};
+pub use models::{DEFAULT_MODEL, KNOWN_MODELS, ModelFamily, ModelSpec, not_an_edit_model};
 pub use options::{Background, InputFidelity, OpenAIEditOptions, OutputFormat, Quality};
 pub use pricing::{PRICES_AS_OF, estimate_cost};
 pub use provider::OpenAIProvider;
-pub use registration::{AZURE_SCHEME, OPENAI_SCHEME, register_openai_provider};
+pub use registration::{AZURE_REGISTRATION, AZURE_SCHEME, OPENAI_REGISTRATION, OPENAI_SCHEME, register};

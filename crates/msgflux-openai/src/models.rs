@@ -4,9 +4,10 @@
 
 use std::io::Cursor;
 
+use msgflux_core::kit::{LoadedRequest, Violations};
 use msgflux_core::{
-    Capabilities, Error, ImageFormat, LoadedImage, LoadedRequest, MaskSupport, OptionSpec, ResponseFormat, Result,
-    Size, SizeRule,
+    Capabilities, Error, ImageFormat, LoadedImage, MaskSupport, OptionSpec, OutputSize, ResponseFormat, Result, Size,
+    SizeRule,
 };
 
 use crate::options::names;
@@ -20,6 +21,48 @@ pub const KNOWN_MODELS: &[&str] = &[
     "gpt-image-2",
     "chatgpt-image-latest",
 ];
+
+/// OpenAI models that do not edit images, with the reason given when one is
+/// asked for: refused before anything is sent, instead of an API error
+/// after a paid round trip.
+const NOT_EDIT_MODELS: &[(&str, &str)] = &[
+    (
+        "dall-e-3",
+        "dall-e-3 only generates new images; OpenAI's edit endpoint takes dall-e-2 and the gpt-image models (gpt-image-1.5 is the default)",
+    ),
+    (
+        "gpt-4o",
+        "is a chat model; images/edits takes dall-e-2 and the gpt-image models",
+    ),
+    (
+        "gpt-4.1",
+        "is a chat model; images/edits takes dall-e-2 and the gpt-image models",
+    ),
+    (
+        "gpt-5",
+        "is a chat model; images/edits takes dall-e-2 and the gpt-image models",
+    ),
+    (
+        "sora",
+        "is a video model; images/edits takes dall-e-2 and the gpt-image models",
+    ),
+];
+
+/// Why a model cannot edit images, when it is a known OpenAI model that
+/// cannot (`dall-e-3`, chat and video models, and their dated snapshots).
+///
+/// ```
+/// assert!(msgflux_openai::not_an_edit_model("dall-e-3").unwrap().contains("dall-e-2"));
+/// assert!(msgflux_openai::not_an_edit_model("gpt-4o-2024-08-06").is_some());
+/// assert_eq!(msgflux_openai::not_an_edit_model("gpt-image-1"), None);
+/// assert_eq!(msgflux_openai::not_an_edit_model("my-local-model"), None);
+/// ```
+pub fn not_an_edit_model(name: &str) -> Option<&'static str> {
+    NOT_EDIT_MODELS
+        .iter()
+        .find(|(model, _)| name == *model || name.strip_prefix(model).is_some_and(|rest| rest.starts_with('-')))
+        .map(|(_, reason)| *reason)
+}
 
 /// The model used when none is named: the API's own default for edits.
 pub const DEFAULT_MODEL: &str = "gpt-image-1.5";
@@ -113,44 +156,44 @@ impl ModelSpec {
         &self.capabilities
     }
 
-    /// The rules the capability table cannot express, checked before anything
-    /// is sent. `streaming` tells whether the edit is streamed.
-    pub(crate) fn check_request(&self, request: &LoadedRequest, streaming: bool) -> Result<()> {
+    /// The rules the capability table cannot express, recorded before
+    /// anything is sent (all of them, not only the first).
+    pub(crate) fn check_request(&self, request: &LoadedRequest, violations: &mut Violations) -> Result<()> {
         if let Some(mask) = &request.mask
             && mask.bytes.len() as u64 > SMALL_FILE_LIMIT
         {
-            return Err(Error::invalid(
+            violations.push(
                 "mask",
                 format!("is {} bytes; the mask must be at most 4 MB", mask.bytes.len()),
-            ));
+            );
         }
         let option_text = |name: &str| request.get_option(name).and_then(|v| v.as_str());
         let output_format = option_text(names::OUTPUT_FORMAT).unwrap_or("png");
         if request.get_option(names::OUTPUT_COMPRESSION).is_some() && !matches!(output_format, "jpeg" | "webp") {
-            return Err(Error::invalid(
+            violations.push(
                 format!("option {}", names::OUTPUT_COMPRESSION),
                 format!("only applies to jpeg or webp output; output_format is {output_format}"),
-            ));
+            );
         }
         if option_text(names::BACKGROUND) == Some("transparent") && output_format == "jpeg" {
-            return Err(Error::invalid(
+            violations.push(
                 format!("option {}", names::BACKGROUND),
                 "transparent needs output_format png or webp (JPEG has no alpha channel)",
-            ));
+            );
         }
-        if request.get_option(names::PARTIAL_IMAGES).is_some() && !streaming {
-            return Err(Error::invalid(
+        if request.get_option(names::PARTIAL_IMAGES).is_some() && !request.streaming {
+            violations.push(
                 format!("option {}", names::PARTIAL_IMAGES),
                 "partial images only exist in a streamed edit; use Model::stream (or EditBuilder::stream)",
-            ));
+            );
         }
-        if let (Some(size), Some("gpt-image-2")) = (request.size, self.known) {
-            check_gpt_image_2_size(size)?;
+        if let (Some(OutputSize::Exact(size)), Some("gpt-image-2")) = (request.size, self.known) {
+            check_gpt_image_2_size(size, violations);
         }
         if self.family == ModelFamily::DallE2 {
             // The capability table already allows a single image only.
-            if let Some(image) = request.images.first() {
-                check_dall_e_2_image(image, request.mask.is_none())?;
+            if let Some(image) = request.images.first().filter(|i| i.format == ImageFormat::Png) {
+                check_dall_e_2_image(image, request.mask.is_none(), violations)?;
             }
         }
         Ok(())
@@ -201,6 +244,7 @@ fn dall_e_2() -> Capabilities {
             Size::square(512),
             Size::square(1024),
         ]))
+        .with_auto_size(false)
         .with_response_formats([ResponseFormat::Url, ResponseFormat::Base64])
         .with_streaming(false)
         .with_option(OptionSpec::choice(
@@ -273,24 +317,23 @@ fn gpt_image(known: &str) -> Capabilities {
     caps
 }
 
-fn check_gpt_image_2_size(size: Size) -> Result<()> {
+fn check_gpt_image_2_size(size: Size, violations: &mut Violations) {
     let (long, short) = (size.width.max(size.height), size.width.min(size.height));
     if long > short.saturating_mul(GPT_IMAGE_2_MAX_ASPECT) {
-        return Err(Error::invalid(
+        violations.push(
             "size",
             format!("{size} is more elongated than 3:1; gpt-image-2 accepts aspect ratios from 1:3 to 3:1"),
-        ));
+        );
     }
     let pixels = u64::from(size.width) * u64::from(size.height);
     if pixels > GPT_IMAGE_2_MAX_PIXELS {
-        return Err(Error::invalid(
+        violations.push(
             "size",
             format!(
                 "{size} has {pixels} pixels; gpt-image-2 produces at most 3840x2160 ({GPT_IMAGE_2_MAX_PIXELS} pixels)"
             ),
-        ));
+        );
     }
-    Ok(())
 }
 
 /// The pixel layout of an image file, read from its header.
@@ -308,23 +351,24 @@ pub(crate) fn dall_e_2_reads_colour(colour: image::ColorType) -> bool {
 
 /// dall-e-2 reads the image's alpha channel: it needs RGBA (or grey) pixels,
 /// and without a mask its transparent pixels are the area to edit.
-fn check_dall_e_2_image(image: &LoadedImage, without_mask: bool) -> Result<()> {
+fn check_dall_e_2_image(image: &LoadedImage, without_mask: bool, violations: &mut Violations) -> Result<()> {
     let colour = colour_type(image)?;
     if !dall_e_2_reads_colour(colour) {
-        return Err(Error::invalid(
+        violations.push(
             "image",
             format!(
                 "is a {colour:?} PNG; dall-e-2 needs RGBA (or grey) pixels: add an alpha channel, or set prepare to convert it"
             ),
-        ));
+        );
+        return Ok(());
     }
     if without_mask {
         let has_transparency = image.has_alpha && image.decode()?.to_rgba8().pixels().any(|p| p[3] == 0);
         if !has_transparency {
-            return Err(Error::invalid(
+            violations.push(
                 "image",
                 "has no transparent pixels and there is no mask; dall-e-2 edits where alpha is 0, so give a mask or make the area to edit transparent",
-            ));
+            );
         }
     }
     Ok(())
@@ -359,19 +403,26 @@ mod tests {
     fn gpt_image_2_takes_arbitrary_multiples_of_16() {
         let caps = ModelSpec::for_model("gpt-image-2").capabilities().clone();
         assert!(matches!(caps.sizes, SizeRule::MultipleOf { step: 16, .. }));
-        assert!(check_gpt_image_2_size(Size::new(1536, 864)).is_ok());
-        assert!(check_gpt_image_2_size(Size::new(3840, 2160)).is_ok());
+        for size in [Size::new(1536, 864), Size::new(3840, 2160)] {
+            let mut violations = Violations::new();
+            check_gpt_image_2_size(size, &mut violations);
+            assert!(violations.is_empty(), "{size}: {violations:?}");
+        }
     }
 
     #[test]
     fn gpt_image_2_refuses_sizes_beyond_3_to_1() {
-        let err = check_gpt_image_2_size(Size::new(3200, 1024)).expect_err("too wide");
+        let mut violations = Violations::new();
+        check_gpt_image_2_size(Size::new(3200, 1024), &mut violations);
+        let err = violations.into_result().expect_err("too wide");
         assert!(err.to_string().contains("3:1"), "{err}");
     }
 
     #[test]
     fn gpt_image_2_refuses_more_than_3840x2160_pixels() {
-        let err = check_gpt_image_2_size(Size::new(3840, 2400)).expect_err("too many pixels");
+        let mut violations = Violations::new();
+        check_gpt_image_2_size(Size::new(3840, 2400), &mut violations);
+        let err = violations.into_result().expect_err("too many pixels");
         assert!(err.to_string().contains("3840x2160"), "{err}");
     }
 

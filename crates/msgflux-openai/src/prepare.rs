@@ -13,7 +13,8 @@
 //! What cannot be converted (a mask without alpha, a mask of another size
 //! than an image that needs no change) is left for validation to refuse.
 
-use msgflux_core::{ImageFormat, LoadedImage, LoadedRequest, Result, Size};
+use msgflux_core::kit::LoadedRequest;
+use msgflux_core::{ImageFormat, LoadedImage, Result, Size};
 use msgflux_image::{PrepareTarget, TargetSize, prepare_loaded};
 use serde_json::{Value, json};
 
@@ -33,7 +34,7 @@ pub(crate) fn prepare_request(spec: &ModelSpec, mut request: LoadedRequest) -> R
         if reasons.is_empty() {
             continue;
         }
-        let target = target_for(spec, image, request.size);
+        let target = target_for(spec, image, request.size.and_then(msgflux_core::OutputSize::exact));
         let prepared = prepare_loaded(image, mask, &target)?;
         let input = if count == 1 {
             "image".to_string()

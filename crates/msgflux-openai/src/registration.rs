@@ -3,11 +3,12 @@
 
 use std::sync::Arc;
 
-use msgflux_core::{Capabilities, EditProvider, ProviderConfig, ProviderRegistration, Registry, Result};
+use msgflux_core::kit::{EditProvider, ProviderConfig, ProviderRegistration};
+use msgflux_core::{Capabilities, Error, Registry, Result};
 
 use crate::builder::OpenAIBuilder;
 use crate::config::AzureConfig;
-use crate::models::{KNOWN_MODELS, ModelSpec};
+use crate::models::{KNOWN_MODELS, ModelSpec, not_an_edit_model};
 
 /// The provider name of OpenAI and OpenAI-compatible servers: `openai/<model>`.
 pub const OPENAI_SCHEME: &str = "openai";
@@ -15,28 +16,12 @@ pub const OPENAI_SCHEME: &str = "openai";
 /// The provider name of Azure OpenAI: `azure/<deployment>`.
 pub const AZURE_SCHEME: &str = "azure";
 
-fn create_openai(model: &str, config: &ProviderConfig) -> Result<Arc<dyn EditProvider>> {
-    let provider = OpenAIBuilder::from_env().with_model(model).apply(config)?.build()?;
-    Ok(Arc::new(provider))
-}
-
-fn describe_openai(model: &str) -> Result<Capabilities> {
-    Ok(ModelSpec::for_model(model).capabilities().clone())
-}
-
-fn create_azure(deployment: &str, config: &ProviderConfig) -> Result<Arc<dyn EditProvider>> {
-    let provider = OpenAIBuilder::azure(AzureConfig::from_env(deployment))
-        .apply(config)?
-        .build()?;
-    Ok(Arc::new(provider))
-}
-
-fn describe_azure(deployment: &str) -> Result<Capabilities> {
-    let config = AzureConfig::from_env(deployment);
-    Ok(ModelSpec::for_model(config.model()).capabilities().clone())
-}
-
-const OPENAI_REGISTRATION: ProviderRegistration =
+/// The registration record of `openai/<model>`.
+///
+/// ```
+/// assert_eq!(msgflux_openai::OPENAI_REGISTRATION.name, "openai");
+/// ```
+pub const OPENAI_REGISTRATION: ProviderRegistration =
     ProviderRegistration::new(OPENAI_SCHEME, env!("CARGO_PKG_NAME"), create_openai, describe_openai)
         .with_description("OpenAI image edits (dall-e-2, gpt-image-*) and OpenAI-compatible servers")
         .with_models(KNOWN_MODELS)
@@ -47,7 +32,8 @@ const OPENAI_REGISTRATION: ProviderRegistration =
             "OPENAI_PROJECT_ID",
         ]);
 
-const AZURE_REGISTRATION: ProviderRegistration =
+/// The registration record of `azure/<deployment>`.
+pub const AZURE_REGISTRATION: ProviderRegistration =
     ProviderRegistration::new(AZURE_SCHEME, env!("CARGO_PKG_NAME"), create_azure, describe_azure)
         .with_description("Azure OpenAI image edits; the model part is the deployment name")
         .with_env_vars(&[
@@ -69,12 +55,38 @@ msgflux_core::register_provider!(AZURE_REGISTRATION);
 ///
 /// ```
 /// let registry = msgflux_core::Registry::new();
-/// msgflux_openai::register_openai_provider(&registry)?;
+/// msgflux_openai::register(&registry)?;
 /// assert_eq!(registry.names(), ["azure", "openai"]);
 /// assert_eq!(registry.describe("openai/dall-e-2")?.max_images, 1);
+/// assert!(registry.describe("openai/dall-e-3").is_err());
 /// # Ok::<(), msgflux_core::Error>(())
 /// ```
-pub fn register_openai_provider(registry: &Registry) -> Result<()> {
+pub fn register(registry: &Registry) -> Result<()> {
     registry.register(OPENAI_REGISTRATION)?;
     registry.register(AZURE_REGISTRATION)
+}
+
+fn create_openai(model: &str, config: &ProviderConfig) -> Result<Arc<dyn EditProvider>> {
+    Ok(Arc::new(OpenAIBuilder::from_provider_config(config)?.build(model)?))
+}
+
+fn create_azure(deployment: &str, config: &ProviderConfig) -> Result<Arc<dyn EditProvider>> {
+    Ok(Arc::new(
+        OpenAIBuilder::azure_from_provider_config(config)?.build(deployment)?,
+    ))
+}
+
+fn describe_openai(model: &str) -> Result<Capabilities> {
+    describe(model)
+}
+
+fn describe_azure(deployment: &str) -> Result<Capabilities> {
+    describe(AzureConfig::from_env().with_deployment(deployment).model())
+}
+
+fn describe(model: &str) -> Result<Capabilities> {
+    if let Some(reason) = not_an_edit_model(model) {
+        return Err(Error::invalid("model", format!("`{model}` {reason}")));
+    }
+    Ok(ModelSpec::for_model(model).capabilities().clone())
 }

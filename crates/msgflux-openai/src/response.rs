@@ -3,10 +3,8 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use msgflux_core::http::body_snippet;
-use msgflux_core::{
-    EditResponse, Error, GeneratedImage, ImageData, ImageFormat, LoadedRequest, ResponseFormat, Result, Usage,
-};
+use msgflux_core::kit::http::body_snippet;
+use msgflux_core::{EditResponse, Error, GeneratedImage, ImageData, ImageFormat, ResponseFormat, Result, Size, Usage};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -104,16 +102,20 @@ impl UsageJson {
 }
 
 /// What a response is built for: who answered, for which request.
-#[derive(Debug)]
-pub(crate) struct Answer<'a> {
+#[derive(Debug, Clone)]
+pub(crate) struct Answer {
     /// Registered provider name (`openai`, `azure`).
-    pub provider: &'a str,
+    pub provider: &'static str,
     /// The model (or Azure deployment) as the user named it.
-    pub model: &'a str,
+    pub model: String,
     /// The model's rules (for pricing).
-    pub spec: &'a ModelSpec,
-    /// The request being answered.
-    pub request: &'a LoadedRequest,
+    pub spec: ModelSpec,
+    /// The response format the request asked for.
+    pub response_format: ResponseFormat,
+    /// How many images the request asked for.
+    pub n: u32,
+    /// The exact size the request asked for, if any (for pricing).
+    pub size: Option<Size>,
     /// `x-request-id`.
     pub request_id: Option<String>,
     /// What `prepare` changed, if it ran.
@@ -142,7 +144,7 @@ fn sniff_base64(b64: &str) -> Option<ImageFormat> {
     ImageFormat::sniff(&BASE64.decode(head).ok()?)
 }
 
-impl Answer<'_> {
+impl Answer {
     /// Parses an `ImagesResponse` body.
     pub(crate) fn parse_body(self, body: &[u8]) -> Result<EditResponse> {
         let parsed: ImagesResponse = serde_json::from_slice(body).map_err(|e| Error::InvalidResponse {
@@ -157,11 +159,7 @@ impl Answer<'_> {
         let mut images = Vec::with_capacity(data.len());
         for (i, item) in data.into_iter().enumerate() {
             let image = match (item.b64_json, item.url) {
-                (Some(b64), _) => base64_result(
-                    b64,
-                    self.request.response_format,
-                    parsed.settings.output_format.as_deref(),
-                ),
+                (Some(b64), _) => base64_result(b64, self.response_format, parsed.settings.output_format.as_deref()),
                 (None, Some(url)) => ImageData::Url(url),
                 (None, None) => {
                     return Err(Error::InvalidResponse {
@@ -203,16 +201,16 @@ impl Answer<'_> {
         put("size", settings.size.map(Value::from));
         put("quality", settings.quality.map(Value::from));
         put("prepared", self.prepared);
-        if images.len() != self.request.n as usize {
-            let warning = format!("asked for {} images, the API returned {}", self.request.n, images.len());
-            tracing::warn!(provider = self.provider, model = self.model, "{warning}");
+        if images.len() != self.n as usize {
+            let warning = format!("asked for {} images, the API returned {}", self.n, images.len());
+            tracing::warn!(provider = self.provider, model = %self.model, "{warning}");
             put("warnings", Some(Value::from(vec![warning])));
         }
         let usage = usage.map(|u| u.to_usage());
         let cost = self
             .spec
             .known_model()
-            .and_then(|model| estimate_cost(model, usage.as_ref(), images.len(), self.request.size));
+            .and_then(|model| estimate_cost(model, usage.as_ref(), images.len(), self.size));
         Ok(EditResponse::new(self.provider, self.model, images)
             .with_request_id(self.request_id)
             .with_usage(usage)

@@ -6,20 +6,17 @@
 //! reqwest-eventsource and async-openai); each network read gets the
 //! provider's read timeout, so a stalled stream ends with a timeout error.
 
-use std::sync::Arc;
-use std::time::Duration;
-
-use bytes::Bytes;
 use eventsource_stream::{Event, EventStreamError, Eventsource as _};
 use futures::StreamExt as _;
 use futures::stream::BoxStream;
-use msgflux_core::http::{body_snippet, transport_error};
-use msgflux_core::{EditEvent, Error, GeneratedImage, LoadedRequest, Result};
+use msgflux_core::kit::http::body_snippet;
+use msgflux_core::{EditEvent, Error, GeneratedImage, Result};
 use serde::Deserialize;
 
+use crate::client::OpenAIClient;
 use crate::error::{ErrorBody, request_id, stream_error};
-use crate::provider::OpenAIProvider;
-use crate::response::{OutputSettings, UsageJson, base64_result};
+use crate::form::Field;
+use crate::response::{Answer, OutputSettings, UsageJson, base64_result};
 
 const PARTIAL_IMAGE: &str = "image_edit.partial_image";
 const COMPLETED: &str = "image_edit.completed";
@@ -41,26 +38,32 @@ struct StreamEvent {
     settings: OutputSettings,
 }
 
-/// Starts a streamed edit. Nothing is sent until the stream is first polled;
-/// dropping the stream closes the connection.
+/// Starts a streamed edit of `fields` (built with `stream=true`). Nothing is
+/// sent until the stream is first polled; dropping the stream closes the connection.
 pub(crate) fn edit_stream(
-    provider: Arc<OpenAIProvider>,
-    request: LoadedRequest,
+    client: OpenAIClient,
+    fields: Vec<Field>,
+    answer: Answer,
 ) -> BoxStream<'static, Result<EditEvent>> {
-    futures::stream::unfold(Phase::Start(provider, Box::new(request)), Phase::step).boxed()
+    futures::stream::unfold(Phase::Start(Box::new(Call { client, fields, answer })), Phase::step).boxed()
+}
+
+/// What a streamed edit sends, and what its answer is built for.
+struct Call {
+    client: OpenAIClient,
+    fields: Vec<Field>,
+    answer: Answer,
 }
 
 enum Phase {
-    Start(Arc<OpenAIProvider>, Box<LoadedRequest>),
+    Start(Box<Call>),
     Reading(Box<Reading>),
     Done,
 }
 
 struct Reading {
-    provider: Arc<OpenAIProvider>,
-    request: LoadedRequest,
+    answer: Answer,
     events: BoxStream<'static, std::result::Result<Event, EventStreamError<Error>>>,
-    request_id: Option<String>,
     images: Vec<GeneratedImage>,
     usage: Option<UsageJson>,
     settings: OutputSettings,
@@ -71,7 +74,7 @@ impl Phase {
     async fn step(self) -> Option<(Result<EditEvent>, Phase)> {
         match self {
             Phase::Done => None,
-            Phase::Start(provider, request) => match start(provider, *request).await {
+            Phase::Start(call) => match start(*call).await {
                 Ok(Started::Events(reading)) => reading.next_event().await,
                 Ok(Started::Whole(response)) => Some((Ok(EditEvent::Completed(*response)), Phase::Done)),
                 Err(err) => Some((Err(err), Phase::Done)),
@@ -88,30 +91,28 @@ enum Started {
     Whole(Box<msgflux_core::EditResponse>),
 }
 
-async fn start(provider: Arc<OpenAIProvider>, request: LoadedRequest) -> Result<Started> {
-    provider.spec().check_request(&request, true)?;
-    let fields = provider.fields(&request, true);
-    let response = provider.post(&fields).await?;
-    let request_id = request_id(response.headers());
+async fn start(call: Call) -> Result<Started> {
+    let Call {
+        client,
+        fields,
+        mut answer,
+    } = call;
+    let response = client.post(&fields).await?;
+    answer.request_id = request_id(response.headers());
     let is_sse = response
         .headers()
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/event-stream"));
     if !is_sse {
-        let body = provider.read_body(response).await?;
-        let whole = provider.answer(&request, request_id).parse_body(&body)?;
+        let body = client.read_body(response).await?;
+        let whole = answer.parse_body(&body)?;
         return Ok(Started::Whole(Box::new(whole)));
     }
-    let name = msgflux_core::EditProvider::name(provider.as_ref()).to_string();
-    let events = timed_chunks(response, provider.read_timeout(), name)
-        .eventsource()
-        .boxed();
+    let events = client.pieces(response).eventsource().boxed();
     Ok(Started::Events(Box::new(Reading {
-        provider,
-        request,
+        answer,
         events,
-        request_id,
         images: Vec::new(),
         usage: None,
         settings: OutputSettings::default(),
@@ -119,52 +120,19 @@ async fn start(provider: Arc<OpenAIProvider>, request: LoadedRequest) -> Result<
     })))
 }
 
-/// The body as a stream of chunks, each within the read timeout.
-fn timed_chunks(
-    response: reqwest::Response,
-    timeout: Duration,
-    provider: String,
-) -> impl futures::Stream<Item = Result<Bytes>> + Send + 'static {
-    futures::stream::unfold(Some(response), move |response| {
-        let provider = provider.clone();
-        async move {
-            let mut response = response?;
-            match tokio::time::timeout(timeout, response.chunk()).await {
-                Ok(Ok(Some(chunk))) => Some((Ok(chunk), Some(response))),
-                Ok(Ok(None)) => None,
-                Ok(Err(err)) => Some((Err(transport_error(&provider, err, Some(timeout))), None)),
-                Err(_) => Some((
-                    Err(Error::Timeout {
-                        provider,
-                        after: timeout,
-                        maybe_billed: true,
-                        message: "waiting for the next streamed event".into(),
-                    }),
-                    None,
-                )),
-            }
-        }
-    })
-}
-
 impl Reading {
-    fn provider_name(&self) -> String {
-        msgflux_core::EditProvider::name(self.provider.as_ref()).to_string()
-    }
-
     fn invalid(&self, message: String) -> Error {
         Error::InvalidResponse {
-            provider: self.provider_name(),
+            provider: self.answer.provider.into(),
             message,
-            request_id: self.request_id.clone(),
+            request_id: self.answer.request_id.clone(),
         }
     }
 
     /// The final event from what was collected.
     fn completed(self: Box<Self>) -> Result<EditEvent> {
         let this = *self;
-        this.provider
-            .answer(&this.request, this.request_id.clone())
+        this.answer
             .finish(this.images, this.usage, this.settings, this.created)
             .map(EditEvent::Completed)
     }
@@ -205,7 +173,7 @@ impl Reading {
                     };
                     let data = base64_result(
                         b64,
-                        self.request.response_format,
+                        self.answer.response_format,
                         parsed.settings.output_format.as_deref(),
                     );
                     let partial = EditEvent::Partial {
@@ -221,7 +189,7 @@ impl Reading {
                     };
                     let data = base64_result(
                         b64,
-                        self.request.response_format,
+                        self.answer.response_format,
                         parsed.settings.output_format.as_deref(),
                     );
                     self.images.push(GeneratedImage::new(data));
@@ -230,14 +198,14 @@ impl Reading {
                     }
                     self.settings = parsed.settings;
                     self.created = parsed.created_at.or(self.created);
-                    if self.images.len() >= self.request.n as usize {
+                    if self.images.len() >= self.answer.n as usize {
                         return Some((self.completed(), Phase::Done));
                     }
                 }
                 "error" => {
                     let body: ErrorBody = serde_json::from_str(&event.data).unwrap_or_default();
                     let object = body.into_object().unwrap_or_default();
-                    let err = stream_error(&self.provider_name(), object, self.request_id.clone());
+                    let err = stream_error(self.answer.provider, object, self.answer.request_id.clone());
                     return Some((Err(err), Phase::Done));
                 }
                 other => tracing::debug!(event = other, "ignoring an unknown streamed event"),

@@ -3,9 +3,10 @@
 use std::fmt;
 use std::time::Duration;
 
-use msgflux_core::{Error, MaskConvention, ProviderConfig, Result, RetryPolicy, SecretString};
+use msgflux_core::kit::{ProviderConfig, SecretString};
+use msgflux_core::{Error, MaskConvention, Result, RetryPolicy};
 
-use crate::config::ReplicateConfig;
+use crate::config::{ReplicateConfig, ReplicateSettings};
 use crate::provider::ReplicateProvider;
 
 /// Settings a provider instance runs with (the builder's values, checked).
@@ -85,16 +86,6 @@ impl fmt::Debug for ReplicateBuilder {
     }
 }
 
-/// The provider-specific keys accepted in [`ProviderConfig::settings`].
-const SETTING_KEYS: &[&str] = &[
-    "prefer_wait_secs",
-    "poll_interval_ms",
-    "max_poll_interval_ms",
-    "deadline_secs",
-    "upload_threshold_bytes",
-    "mask_convention",
-];
-
 impl ReplicateBuilder {
     /// A builder with the defaults and nothing read from the environment.
     pub fn new() -> Self {
@@ -118,10 +109,11 @@ impl ReplicateBuilder {
     /// environment, and its `settings` may hold `prefer_wait_secs` (0 turns
     /// the hold off), `poll_interval_ms`, `max_poll_interval_ms`,
     /// `deadline_secs`, `upload_threshold_bytes` and `mask_convention`
-    /// (`white_is_edit`, `black_is_edit`, `transparent_is_edit`). Other keys are errors.
+    /// (`white_is_edit`, `black_is_edit`, `transparent_is_edit`): see
+    /// [`ReplicateSettings`]. Other keys are errors.
     ///
     /// ```
-    /// use msgflux_core::ProviderConfig;
+    /// use msgflux_core::kit::ProviderConfig;
     /// let config = ProviderConfig::default().with_api_key("r8_x").with_setting("poll_interval_ms", "100");
     /// assert!(msgflux_replicate::ReplicateBuilder::from_provider_config(&config).is_ok());
     /// let bad = ProviderConfig::default().with_setting("pol_interval", "100");
@@ -144,51 +136,26 @@ impl ReplicateBuilder {
         if let Some(retry) = &config.retry {
             builder.settings.retry = retry.clone();
         }
-        for (key, value) in &config.settings {
-            builder = builder.apply_setting(key, value)?;
+        let settings: ReplicateSettings = config.settings_as("replicate")?;
+        if let Some(secs) = settings.prefer_wait_secs {
+            builder.settings.prefer_wait = (secs > 0).then(|| Duration::from_secs(secs));
+        }
+        if let Some(ms) = settings.poll_interval_ms {
+            builder.settings.poll_initial = Duration::from_millis(ms);
+        }
+        if let Some(ms) = settings.max_poll_interval_ms {
+            builder.settings.poll_max = Duration::from_millis(ms);
+        }
+        if let Some(secs) = settings.deadline_secs {
+            builder.settings.deadline = Duration::from_secs(secs);
+        }
+        if let Some(bytes) = settings.upload_threshold_bytes {
+            builder.settings.upload_threshold = bytes;
+        }
+        if let Some(convention) = settings.mask_convention {
+            builder.settings.mask_convention = Some(convention);
         }
         Ok(builder)
-    }
-
-    fn apply_setting(mut self, key: &str, value: &str) -> Result<Self> {
-        let number = |value: &str| {
-            value.trim().parse::<u64>().map_err(|_| {
-                Error::config(format!(
-                    "replicate setting `{key}` must be a whole number, got `{value}`"
-                ))
-            })
-        };
-        match key {
-            "prefer_wait_secs" => {
-                let secs = number(value)?;
-                self.settings.prefer_wait = (secs > 0).then(|| Duration::from_secs(secs));
-            }
-            "poll_interval_ms" => self.settings.poll_initial = Duration::from_millis(number(value)?),
-            "max_poll_interval_ms" => self.settings.poll_max = Duration::from_millis(number(value)?),
-            "deadline_secs" => self.settings.deadline = Duration::from_secs(number(value)?),
-            "upload_threshold_bytes" => {
-                self.settings.upload_threshold = usize::try_from(number(value)?).unwrap_or(usize::MAX)
-            }
-            "mask_convention" => {
-                self.settings.mask_convention = Some(match value.trim() {
-                    "white_is_edit" => MaskConvention::WhiteIsEdit,
-                    "black_is_edit" => MaskConvention::BlackIsEdit,
-                    "transparent_is_edit" => MaskConvention::TransparentIsEdit,
-                    other => {
-                        return Err(Error::config(format!(
-                            "replicate setting `mask_convention` must be white_is_edit, black_is_edit or transparent_is_edit, got `{other}`"
-                        )));
-                    }
-                })
-            }
-            other => {
-                return Err(Error::config(format!(
-                    "unknown replicate setting `{other}`; accepted: {}",
-                    SETTING_KEYS.join(", ")
-                )));
-            }
-        }
-        Ok(self)
     }
 
     /// Sets the API token.
@@ -327,7 +294,7 @@ mod tests {
     fn an_unknown_setting_lists_the_accepted_ones() {
         let config = ProviderConfig::default().with_setting("deadline", "5");
         let err = ReplicateBuilder::from_provider_config(&config).expect_err("unknown key");
-        assert!(err.to_string().contains("deadline_secs"), "{err}");
+        assert!(err.to_string().contains("`deadline_secs`"), "{err}");
     }
 
     #[test]

@@ -5,13 +5,14 @@ use std::fmt;
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures::StreamExt as _;
-use msgflux_core::{Error, ExposeSecret as _, Idempotency, ProviderError, Result, RetryPolicy, SecretString, http};
+use msgflux_core::kit::http::{self, BodyError, read_body, redact_url};
+use msgflux_core::kit::{ExposeSecret as _, Idempotency, SecretString};
+use msgflux_core::{Error, ProviderError, Result, RetryPolicy};
 use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
 
-use crate::REPLICATE_SCHEME;
 use crate::error::parse_error;
+use crate::registration::REPLICATE_SCHEME;
 
 /// A successful answer.
 pub(crate) struct Answer {
@@ -92,10 +93,7 @@ impl ReplicateClient {
                         .map_err(|e| http::transport_error(REPLICATE_SCHEME, e, Some(timeout)))?;
                     let status = response.status();
                     let headers = response.headers().clone();
-                    let body = response
-                        .bytes()
-                        .await
-                        .map_err(|e| http::transport_error(REPLICATE_SCHEME, e, Some(timeout)))?;
+                    let body = read_answer(response, timeout).await?;
                     if !status.is_success() {
                         return Err(parse_error(status.as_u16(), &headers, &body));
                     }
@@ -128,7 +126,7 @@ impl ReplicateClient {
             message: format!("{what} is not a valid URL: {e}"),
             request_id: None,
         })?;
-        let shown = redact(&parsed);
+        let shown = redact_url(parsed.as_str());
         let with_token = self.trusts(&parsed);
         self.retry
             .run(what, Idempotency::Idempotent, |_attempt| {
@@ -156,25 +154,22 @@ impl ReplicateClient {
                     }
                     if !status.is_success() {
                         let headers = response.headers().clone();
-                        let body = response.bytes().await.unwrap_or_default();
+                        let body = read_answer(response, self.timeout).await.unwrap_or_default();
                         return Err(parse_error(status.as_u16(), &headers, &body));
                     }
-                    if let Some(len) = response.content_length()
-                        && len > max_bytes
-                    {
-                        return Err(too_large(what, &shown, len, max_bytes));
-                    }
-                    let mut body = Vec::new();
-                    let mut stream = response.bytes_stream();
-                    while let Some(chunk) = stream.next().await {
-                        let chunk =
-                            chunk.map_err(|e| http::transport_error(REPLICATE_SCHEME, e, Some(self.timeout)))?;
-                        if (body.len() + chunk.len()) as u64 > max_bytes {
-                            return Err(too_large(what, &shown, (body.len() + chunk.len()) as u64, max_bytes));
-                        }
-                        body.extend_from_slice(&chunk);
-                    }
-                    Ok(Bytes::from(body))
+                    read_body(response, max_bytes, Some(self.timeout))
+                        .await
+                        .map_err(|err| match err {
+                            BodyError::TooLarge { at_least } => too_large(what, &shown, at_least, max_bytes),
+                            BodyError::Stalled(after) => Error::Timeout {
+                                provider: REPLICATE_SCHEME.into(),
+                                after,
+                                maybe_billed: false,
+                                message: format!("downloading {what}"),
+                            },
+                            BodyError::Transport(e) => http::transport_error(REPLICATE_SCHEME, e, Some(self.timeout)),
+                            _ => too_large(what, &shown, 0, max_bytes),
+                        })
                 }
             })
             .await
@@ -193,6 +188,29 @@ impl ReplicateClient {
     }
 }
 
+/// The largest API answer (JSON: predictions, schemas, errors) read into memory.
+const MAX_ANSWER_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Reads an API answer's body under [`MAX_ANSWER_BYTES`].
+async fn read_answer(response: reqwest::Response, timeout: Duration) -> Result<Bytes> {
+    read_body(response, MAX_ANSWER_BYTES, Some(timeout))
+        .await
+        .map_err(|err| match err {
+            BodyError::Transport(e) => http::transport_error(REPLICATE_SCHEME, e, Some(timeout)),
+            BodyError::Stalled(after) => Error::Timeout {
+                provider: REPLICATE_SCHEME.into(),
+                after,
+                maybe_billed: true,
+                message: "reading an API answer".into(),
+            },
+            _ => Error::InvalidResponse {
+                provider: REPLICATE_SCHEME.into(),
+                message: format!("an API answer is larger than {} MB", MAX_ANSWER_BYTES / (1024 * 1024)),
+                request_id: None,
+            },
+        })
+}
+
 /// Reads a JSON answer, or says what was wrong with it.
 pub(crate) fn decode_json<T: DeserializeOwned>(answer: &Answer, what: &str) -> Result<T> {
     serde_json::from_slice(&answer.body).map_err(|e| Error::InvalidResponse {
@@ -200,17 +218,6 @@ pub(crate) fn decode_json<T: DeserializeOwned>(answer: &Answer, what: &str) -> R
         message: format!("{what}: {e}; the answer began {}", http::body_snippet(&answer.body)),
         request_id: http::first_header(&answer.headers, &["x-request-id"]),
     })
-}
-
-/// A URL fit for messages: no query string (signatures), no credentials.
-pub(crate) fn redact(url: &url::Url) -> String {
-    let mut shown = url.clone();
-    let _ = shown.set_username("");
-    let _ = shown.set_password(None);
-    if shown.query().is_some() {
-        shown.set_query(Some("<redacted>"));
-    }
-    shown.to_string()
 }
 
 fn too_large(what: &str, url: &str, got: u64, max: u64) -> Error {
@@ -254,12 +261,6 @@ mod tests {
         for u in no {
             assert!(!c.trusts(&url::Url::parse(u).expect("url")), "{u}");
         }
-    }
-
-    #[test]
-    fn redacted_urls_hide_queries_and_credentials() {
-        let shown = redact(&url::Url::parse("https://user:pw@cdn.example.com/a.png?sig=secret").expect("url"));
-        assert!(!shown.contains("secret") && !shown.contains("pw"), "{shown}");
     }
 
     #[test]

@@ -1,8 +1,10 @@
-//! Where to reach Replicate and with which token.
+//! Where to reach Replicate and with which token, and the typed settings.
 
 use std::fmt;
 
-use msgflux_core::{Error, Result, SecretString};
+use msgflux_core::kit::SecretString;
+use msgflux_core::{Error, MaskConvention, Result};
+use serde::Deserialize;
 
 /// The environment variable holding the API token.
 pub const TOKEN_ENV: &str = "REPLICATE_API_TOKEN";
@@ -12,6 +14,35 @@ pub const BASE_URL_ENV: &str = "REPLICATE_BASE_URL";
 
 /// Replicate's API, version 1.
 pub const DEFAULT_BASE_URL: &str = "https://api.replicate.com/v1";
+
+/// The provider-specific settings (`ProviderConfig::settings`, `--setting
+/// key=value`); an unknown key is an error that lists these.
+///
+/// ```
+/// use msgflux_core::kit::ProviderConfig;
+/// let config = ProviderConfig::default().with_setting("poll_interval_ms", "100").with_setting("mask_convention", "black_is_edit");
+/// let settings: msgflux_replicate::ReplicateSettings = config.settings_as("replicate")?;
+/// assert_eq!(settings.poll_interval_ms, Some(100));
+/// assert_eq!(settings.mask_convention, Some(msgflux_core::MaskConvention::BlackIsEdit));
+/// # Ok::<(), msgflux_core::Error>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct ReplicateSettings {
+    /// How long the create call asks Replicate to hold its answer (`Prefer: wait`); 0 turns the hold off.
+    pub prefer_wait_secs: Option<u64>,
+    /// First pause between polls.
+    pub poll_interval_ms: Option<u64>,
+    /// Longest pause between polls.
+    pub max_poll_interval_ms: Option<u64>,
+    /// How long a prediction may run when the request sets no timeout.
+    pub deadline_secs: Option<u64>,
+    /// Inputs up to this many bytes go inline as data URIs; larger ones are uploaded.
+    pub upload_threshold_bytes: Option<usize>,
+    /// Mask convention for models mapped from their schema (`white_is_edit`, `black_is_edit`, `transparent_is_edit`).
+    pub mask_convention: Option<MaskConvention>,
+}
 
 /// The token and base URL. `Debug` never prints the token.
 ///

@@ -3,18 +3,19 @@
 //!
 //! HTTP errors are `application/problem+json` (`{title, detail, status,
 //! invalid_fields}`, plus `retry_after` on 429). The generic status mapping of
-//! [`msgflux_core::http::error_for_status`] is refined here: a 422 that names
+//! [`msgflux_core::kit::http::error_for_status`] is refined here: a 422 that names
 //! invalid fields becomes [`Error::InvalidInput`] naming the field. A
 //! prediction that ends `failed` keeps its error text (NSFW refusals become
 //! [`Error::ContentPolicy`]); `canceled` and `aborted` become [`Error::Cancelled`].
 
 use std::time::Duration;
 
-use msgflux_core::{Error, ProviderError, http};
+use msgflux_core::kit::http;
+use msgflux_core::{Error, ProviderError};
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
-use crate::REPLICATE_SCHEME;
+use crate::registration::REPLICATE_SCHEME;
 
 /// A problem+json body.
 #[derive(Debug, Default, Deserialize)]
@@ -133,22 +134,14 @@ fn refused_on_policy(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use reqwest::header::HeaderValue;
-
-    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        for (k, v) in pairs {
-            h.insert(*k, HeaderValue::from_static(v));
-        }
-        h
-    }
+    use msgflux_core::kit::testkit::headers;
 
     #[test]
     fn invalid_fields_become_invalid_input_naming_the_field() {
         let body = br#"{"title":"Input validation failed","status":422,"detail":"- input.num_outputs: Must be less than or equal to 4","invalid_fields":[{"type":"less_than_equal","field":"input.num_outputs","description":"Must be less than or equal to 4"}]}"#;
         let err = parse_error(422, &HeaderMap::new(), body);
         match &err {
-            Error::InvalidInput { param, rule } => {
+            Error::InvalidInput { param, rule, .. } => {
                 assert_eq!(param, "num_outputs");
                 assert!(rule.contains("Must be less than or equal to 4"), "{rule}");
             }

@@ -8,12 +8,13 @@
 //! - The mask is first converted from msgflux's convention (alpha 0 = edit)
 //!   to the model's own, so it is always sent as new bytes.
 
-use msgflux_core::{Error, Idempotency, InputOrigin, LoadedImage, MaskConvention, Result};
+use msgflux_core::kit::Idempotency;
+use msgflux_core::{Error, InputOrigin, LoadedImage, MaskConvention, Result};
 use serde::Deserialize;
 
-use crate::REPLICATE_SCHEME;
-use crate::adapters::InputValues;
 use crate::client::{ReplicateClient, decode_json};
+use crate::input::InputValues;
+use crate::registration::REPLICATE_SCHEME;
 
 #[derive(Debug, Deserialize)]
 struct FileResponse {
@@ -102,7 +103,7 @@ pub(crate) fn to_model_convention(mask: &LoadedImage, convention: MaskConvention
 #[cfg(test)]
 mod tests {
     use super::*;
-    use msgflux_core::testkit::sample_mask;
+    use msgflux_core::kit::testkit::sample_mask;
 
     #[test]
     fn a_transparent_edit_area_becomes_white_for_white_is_edit_models() {

@@ -11,16 +11,17 @@
 
 use std::time::Duration;
 
-use msgflux_core::{Error, Idempotency, ProviderError, Result};
+use msgflux_core::kit::Idempotency;
+use msgflux_core::{Error, ProviderError, Result};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
-use crate::REPLICATE_SCHEME;
 use crate::builder::Settings;
 use crate::client::{ReplicateClient, decode_json};
 use crate::error::{prediction_failed, prediction_stopped};
+use crate::registration::REPLICATE_SCHEME;
 use crate::routing::Route;
 
 /// A prediction as the API reports it.

@@ -8,9 +8,9 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use msgflux_core::{Error, ImageData, ImageFormat, ResponseFormat, Result};
 use serde_json::Value;
 
-use crate::REPLICATE_SCHEME;
 use crate::client::ReplicateClient;
 use crate::lifecycle::Prediction;
+use crate::registration::REPLICATE_SCHEME;
 
 /// The output files of a finished prediction, in the model's order.
 pub(crate) fn output_files(prediction: &Prediction) -> Result<Vec<String>> {
@@ -75,7 +75,7 @@ pub(crate) async fn image_data(
                     provider: REPLICATE_SCHEME.into(),
                     message: format!(
                         "{what} is not an image file (it starts with {})",
-                        msgflux_core::http::body_snippet(&bytes[..bytes.len().min(16)])
+                        msgflux_core::kit::http::body_snippet(&bytes[..bytes.len().min(16)])
                     ),
                     request_id: None,
                 });

@@ -3,32 +3,30 @@
 
 use std::fmt;
 
-use msgflux_core::{
-    Capabilities, EditProvider, EditResponse, GeneratedImage, ImageFormat, LoadedRequest, MaskSupport, Result,
-    SecretString, SizeRule, async_trait,
-};
+use msgflux_core::kit::{EditProvider, LoadedRequest, SecretString, Violations, async_trait};
+use msgflux_core::{Capabilities, EditResponse, GeneratedImage, Result};
 use serde_json::{Value, json};
 use tokio::sync::OnceCell;
 use tokio::time::Instant;
 
-use crate::REPLICATE_SCHEME;
-use crate::adapters::{self, MAX_INPUT_BYTES, build_input, output_size, plan_predictions};
 use crate::builder::{ReplicateBuilder, Settings};
 use crate::client::ReplicateClient;
 use crate::files::input_values;
+use crate::input::{InputValues, build_input, output_size, plan_predictions};
 use crate::lifecycle::{Prediction, PredictionJob, run_prediction};
+use crate::models;
 use crate::output::{image_data, output_files};
 use crate::pricing;
+use crate::registration::REPLICATE_SCHEME;
 use crate::routing::{ModelRef, Resolved, Route, resolve};
 
 /// Image edits through one Replicate model.
 ///
 /// Built-in adapters cover stable-diffusion-inpainting, flux-fill-pro,
 /// flux-fill-dev, flux-kontext-pro and nano-banana; any other model is
-/// mapped from its published input schema, read once on first use (until
-/// then [`capabilities`](EditProvider::capabilities) is a permissive
-/// placeholder; [`Model`](msgflux_core::Model) resolves it before checking
-/// any request).
+/// mapped from its published input schema, which
+/// [`capabilities`](EditProvider::capabilities) reads once, on first use
+/// (before any request is checked), and then keeps.
 ///
 /// ```no_run
 /// # async fn demo() -> msgflux_core::Result<()> {
@@ -47,8 +45,6 @@ pub struct ReplicateProvider {
     reference: ModelRef,
     client: ReplicateClient,
     settings: Settings,
-    /// The built-in table, or a permissive placeholder until the schema is read.
-    initial: Capabilities,
     resolved: OnceCell<Resolved>,
 }
 
@@ -80,7 +76,6 @@ impl ReplicateProvider {
         let client = ReplicateClient::new(http, base_url, token, settings.retry.clone(), settings.timeout);
         Ok(Self {
             model_id: model.trim().to_string(),
-            initial: initial_capabilities(&reference),
             reference,
             client,
             settings,
@@ -101,18 +96,29 @@ impl ReplicateProvider {
         ReplicateBuilder::from_env()
     }
 
-    /// What a model accepts, without credentials or network: the built-in
-    /// table, or for other models a permissive placeholder (their schema is
-    /// read on first use).
+    /// What a model with a built-in adapter accepts, without credentials or
+    /// network. Other models describe themselves in their input schema, which
+    /// only [`capabilities`](EditProvider::capabilities) reads.
     ///
     /// ```
     /// use msgflux_core::MaskConvention;
     /// let caps = msgflux_replicate::ReplicateProvider::describe("stability-ai/stable-diffusion-inpainting").unwrap();
     /// assert_eq!(caps.mask_convention, MaskConvention::WhiteIsEdit);
     /// assert_eq!(*caps.n.end(), 10);
+    /// assert!(msgflux_replicate::ReplicateProvider::describe("someone/their-model").is_err());
     /// ```
     pub fn describe(model: &str) -> Result<Capabilities> {
-        Ok(initial_capabilities(&ModelRef::parse(model)?))
+        let reference = ModelRef::parse(model)?;
+        reference
+            .model_name()
+            .as_deref()
+            .and_then(models::builtin)
+            .map(|adapter| adapter.capabilities)
+            .ok_or_else(|| {
+                msgflux_core::Error::config(format!(
+                    "{model} has no built-in adapter: its capabilities come from its input schema, read when the model is first used (Model::capabilities)"
+                ))
+            })
     }
 
     /// The model id as given (`owner/name`, `owner/name:version` or `deployments/owner/name`).
@@ -129,19 +135,6 @@ impl ReplicateProvider {
     }
 }
 
-/// The capabilities known before the API is asked.
-fn initial_capabilities(reference: &ModelRef) -> Capabilities {
-    if let Some(adapter) = reference.model_name().as_deref().and_then(adapters::builtin) {
-        return adapter.capabilities;
-    }
-    Capabilities::new()
-        .with_max_input_bytes(MAX_INPUT_BYTES)
-        .with_input_formats([ImageFormat::Png, ImageFormat::Jpeg, ImageFormat::Webp, ImageFormat::Gif])
-        .with_mask(MaskSupport::Optional)
-        .with_mask_requires_alpha(true)
-        .with_sizes(SizeRule::Any { max_side: 4096 })
-}
-
 #[async_trait]
 impl EditProvider for ReplicateProvider {
     fn name(&self) -> &str {
@@ -152,21 +145,37 @@ impl EditProvider for ReplicateProvider {
         &self.model_id
     }
 
-    fn capabilities(&self) -> &Capabilities {
-        match self.resolved.get() {
-            Some(resolved) => &resolved.adapter.capabilities,
-            None => &self.initial,
-        }
+    async fn capabilities(&self) -> Result<&Capabilities> {
+        Ok(&self.resolve().await?.adapter.capabilities)
     }
 
-    async fn resolve_capabilities(&self) -> Result<()> {
-        self.resolve().await.map(|_| ())
+    /// Builds every prediction's input with stand-ins for the files, so
+    /// that each rule of the model's adapter (seed range, required inputs,
+    /// options that clash with request fields or leave the schema's list) is
+    /// checked before any file is uploaded or any prediction created.
+    fn check(&self, request: &LoadedRequest, violations: &mut Violations) -> Result<()> {
+        let Some(resolved) = self.resolved.get() else {
+            // The pipeline asks for the capabilities (which resolves the model) before checking.
+            return Err(msgflux_core::Error::config(
+                "the model was checked before its capabilities were read",
+            ));
+        };
+        let adapter = &resolved.adapter;
+        let size = output_size(adapter, request);
+        let placeholders = InputValues::placeholders(request);
+        for plan in plan_predictions(request.n, adapter.per_prediction_max(), request.seed) {
+            if let Err(err) = build_input(adapter, request, &placeholders, &plan, size) {
+                violations.absorb(err)?;
+            }
+        }
+        Ok(())
     }
 
     async fn edit(&self, request: LoadedRequest) -> Result<EditResponse> {
         let deadline = Instant::now() + request.timeout.unwrap_or(self.settings.deadline);
         let resolved = self.resolve().await?;
         let adapter = &resolved.adapter;
+        // `check` has built every input with stand-ins: files are uploaded only now.
         let values = input_values(
             &self.client,
             &request.images,
@@ -177,7 +186,7 @@ impl EditProvider for ReplicateProvider {
         .await?;
         let size = output_size(adapter, &request);
         let plans = plan_predictions(request.n, adapter.per_prediction_max(), request.seed);
-        // Every input is built (and checked) before the first prediction is created.
+        // Every input is built before the first prediction is created.
         let jobs = plans
             .iter()
             .map(|plan| {

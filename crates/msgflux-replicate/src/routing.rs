@@ -17,9 +17,9 @@ use msgflux_core::{Error, Result};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::adapters::{self, ModelAdapter};
 use crate::builder::Settings;
 use crate::client::ReplicateClient;
+use crate::models::{self, ModelAdapter};
 use crate::schema;
 
 /// What a model id names.
@@ -167,7 +167,7 @@ pub(crate) async fn resolve(client: &ReplicateClient, reference: &ModelRef, sett
     match reference {
         ModelRef::Model { owner, name, version } => {
             let model = format!("{owner}/{name}");
-            let builtin = adapters::builtin(&model);
+            let builtin = models::builtin(&model);
             match (version, builtin) {
                 (Some(version), Some(adapter)) => Ok(Resolved {
                     route: Route::Version {
@@ -239,7 +239,7 @@ pub(crate) async fn resolve(client: &ReplicateClient, reference: &ModelRef, sett
                     format!("deployment {owner}/{name} does not say which model it runs"),
                 )
             })?;
-            let adapter = match adapters::builtin(&model) {
+            let adapter = match models::builtin(&model) {
                 Some(adapter) => adapter,
                 None => {
                     let version = release.version.ok_or_else(|| {

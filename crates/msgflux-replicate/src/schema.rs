@@ -20,7 +20,7 @@
 use msgflux_core::{Error, MaskConvention, MaskSupport, OptionKind, OptionSpec, Result, Size, SizeRule};
 use serde_json::{Map, Value};
 
-use crate::adapters::{AdapterSource, ImageField, JsonType, ModelAdapter, OptionField};
+use crate::models::{AdapterSource, ImageField, JsonType, ModelAdapter, OptionField};
 
 /// One input of the schema, with `allOf`/`$ref` indirections resolved.
 #[derive(Debug, Clone)]

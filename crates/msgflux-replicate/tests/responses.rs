@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{assert_no_violations, emulator, image, mask, model};
+use common::{CREATE, DOWNLOAD, assert_no_problems, emulator, image, mask, model};
 use msgflux_core::{Consumed, EditRequest, Error, ResponseFormat};
 
 fn request() -> EditRequest {
@@ -21,7 +21,7 @@ async fn url_results_are_the_delivery_urls() {
         Consumed::One(url) => assert!(url.contains("/delivery/"), "{url}"),
         other => panic!("one result gives one string, got {other:?}"),
     }
-    assert_eq!(emulator.counts().downloads, 0, "url results are not downloaded");
+    assert_eq!(emulator.count(DOWNLOAD), 0, "url results are not downloaded");
 }
 
 #[tokio::test]
@@ -36,7 +36,7 @@ async fn base64_results_are_downloaded_and_decode() {
         let decoded = result.to_image().await.expect("decodes");
         assert_eq!((decoded.width(), decoded.height()), (64, 64));
     }
-    assert_eq!(emulator.counts().downloads, 2);
+    assert_eq!(emulator.count(DOWNLOAD), 2);
 }
 
 #[tokio::test]
@@ -70,7 +70,7 @@ async fn n_above_the_models_maximum_runs_several_predictions_in_order() {
         response.request_id.as_deref().map(|ids| ids.split(',').count()),
         Some(2)
     );
-    assert_no_violations(&emulator);
+    assert_no_problems(&emulator);
 }
 
 #[tokio::test]
@@ -81,7 +81,7 @@ async fn a_model_without_a_count_input_runs_one_prediction_per_image() {
         .await
         .expect("edit");
     assert_eq!(response.images.len(), 3);
-    assert_eq!(emulator.counts().create_posts, 3);
+    assert_eq!(emulator.count(CREATE), 3);
     let seeds: Vec<Option<u64>> = response.images.iter().map(|i| i.seed).collect();
     assert_eq!(seeds, vec![Some(7), Some(8), Some(9)]);
 }
@@ -97,7 +97,7 @@ async fn an_expired_output_is_not_found_and_says_outputs_expire() {
     assert!(matches!(err, Error::NotFound(_)), "{err:?}");
     assert!(err.to_string().contains("about an hour"), "{err}");
     assert_eq!(
-        emulator.counts().create_posts,
+        emulator.count(CREATE),
         1,
         "an expired download never re-runs the prediction"
     );

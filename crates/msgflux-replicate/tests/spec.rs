@@ -1,15 +1,16 @@
 //! The emulator's checks against the published API description and the
 //! models' schemas catch what they should; the other tests rely on them
-//! (`assert_no_violations`) to say that our requests fit the spec.
+//! (`assert_no_problems`) to say that our requests fit the contract.
 
 mod common;
 
+use common::{CREATE, Emulator, UPLOAD, assert_no_problems, emulator};
 use serde_json::json;
 
-async fn post(emulator: &msgflux_replicate::emulator::Emulator, path: &str, body: serde_json::Value) -> u16 {
+async fn post(emulator: &Emulator, path: &str, body: serde_json::Value) -> u16 {
     reqwest::Client::new()
         .post(format!("{}/{path}", emulator.base_url()))
-        .bearer_auth(emulator.token())
+        .bearer_auth(emulator.key())
         .json(&body)
         .send()
         .await
@@ -20,22 +21,22 @@ async fn post(emulator: &msgflux_replicate::emulator::Emulator, path: &str, body
 
 #[tokio::test]
 async fn a_create_body_the_published_spec_forbids_is_flagged() {
-    let emulator = common::emulator().await;
+    let emulator = emulator().await;
     let status = post(
         &emulator,
         "predictions",
         json!({"model": "google/nano-banana", "input": {"prompt": "x"}}),
     )
     .await;
-    assert_eq!(status, 400);
-    let violations = emulator.violations().join("\n");
-    assert!(violations.contains("`model` is not allowed"), "{violations}");
-    assert!(violations.contains("`version` is missing"), "{violations}");
+    assert_eq!(status, 422);
+    let problems = emulator.problems().join("\n");
+    assert!(problems.contains("\"version\" is a required property"), "{problems}");
+    assert!(problems.contains("('model' was unexpected)"), "{problems}");
 }
 
 #[tokio::test]
 async fn an_input_the_models_schema_forbids_is_flagged() {
-    let emulator = common::emulator().await;
+    let emulator = emulator().await;
     let status = post(
         &emulator,
         "models/black-forest-labs/flux-fill-dev/predictions",
@@ -43,14 +44,14 @@ async fn an_input_the_models_schema_forbids_is_flagged() {
     )
     .await;
     assert_eq!(status, 422);
-    let violations = emulator.violations().join("\n");
-    assert!(violations.contains("above the maximum 4"), "{violations}");
-    assert!(violations.contains("no such input"), "{violations}");
+    let problems = emulator.problems().join("\n");
+    assert!(problems.contains("9 is greater than the maximum of 4"), "{problems}");
+    assert!(problems.contains("has no input `colour`"), "{problems}");
 }
 
 #[tokio::test]
 async fn every_create_route_and_the_upload_fit_the_spec() {
-    let emulator = common::emulator().await;
+    let emulator = emulator().await;
     let provider = common::builder(&emulator).with_upload_threshold(64);
     for model in [
         "stability-ai/stable-diffusion-inpainting",
@@ -66,8 +67,11 @@ async fn every_create_route_and_the_upload_fit_the_spec() {
             .await
             .expect("edit");
     }
-    let counts = emulator.counts();
-    assert_eq!(counts.create_posts, 3);
-    assert_eq!(counts.uploads, 6, "every image and mask went through the files API");
-    common::assert_no_violations(&emulator);
+    assert_eq!(emulator.count(CREATE), 3);
+    assert_eq!(
+        emulator.count(UPLOAD),
+        6,
+        "every image and mask went through the files API"
+    );
+    assert_no_problems(&emulator);
 }

@@ -2,10 +2,14 @@
 #![deny(missing_docs)]
 
 // The core API: `Model`, requests, responses, `Error`, the registry,
-// `functional::map_gather`, and (behind features) `blocking` and `testkit`.
+// `functional::map_gather`, `kit` for provider authors, and (behind
+// features) `blocking` and `kit::testkit`.
 pub use msgflux_core::*;
 
 /// Image and mask utilities: safe decoding, prepare, masks, compare, composite-back, crop-to-mask.
+///
+/// Naming the crate here also links its keep-unmasked step into every
+/// program that uses this facade.
 pub use msgflux_image as image;
 
 /// The provider crates compiled into this build.
@@ -25,3 +29,30 @@ pub mod providers {
     #[cfg(feature = "local")]
     pub use msgflux_local as local;
 }
+
+/// The built-in providers, and for each the cargo feature of this crate that
+/// adds it. `Error::ProviderUnavailable` names the feature when one of them
+/// is not compiled in.
+macro_rules! builtin_providers {
+    ($(($provider:literal, $feature:literal)),* $(,)?) => {
+        /// The built-in providers and the cargo feature of this crate that adds each.
+        ///
+        /// ```
+        /// assert!(msgflux::BUILTIN_PROVIDERS.contains(&("azure", "openai")));
+        /// ```
+        pub const BUILTIN_PROVIDERS: &[(&str, &str)] = &[$(($provider, $feature)),*];
+        $(
+            msgflux_core::register_provider_hint!(msgflux_core::kit::ProviderHint::new(
+                $provider,
+                concat!("enable the `", $feature, "` feature of the `msgflux` crate (cargo add msgflux --features ", $feature, ")"),
+            ));
+        )*
+    };
+}
+
+builtin_providers![
+    ("openai", "openai"),
+    ("azure", "openai"),
+    ("replicate", "replicate"),
+    ("local", "local"),
+];

@@ -25,3 +25,16 @@ fn a_disabled_provider_names_the_feature_that_adds_it() {
     let err = msgflux::Model::image_text_to_image("openai/dall-e-2").expect_err("not compiled in");
     assert!(err.to_string().contains("enable the `openai` feature"), "{err}");
 }
+
+#[test]
+fn a_built_in_provider_that_is_not_registered_names_the_feature_that_adds_it() {
+    // An empty registry, whatever this build's features: the hint comes from the facade.
+    let err = msgflux::Registry::new().get("replicate").expect_err("empty registry");
+    assert!(
+        err.to_string()
+            .contains("enable the `replicate` feature of the `msgflux` crate"),
+        "{err}"
+    );
+    let err = msgflux::Registry::new().get("acme").expect_err("not a built-in");
+    assert!(err.to_string().contains("use the_crate as _;"), "{err}");
+}

@@ -1,6 +1,6 @@
 //! What the Python original (msgflux's `image_text_to_image`) gets wrong, one
 //! test each, through the facade as a user calls it, against the providers'
-//! emulators on 127.0.0.1 (see DESIGN.md, section 1).
+//! emulators on 127.0.0.1 (the list, and why each matters: docs/python-original.md).
 //!
 //! 1. It sends `image[]` even for one image; dall-e-2 wants `image`.
 //! 2. It sends byte parts as `application/octet-stream`; the API wants the image's MIME type.
@@ -18,8 +18,9 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use msgflux::functional::{BatchOptions, map_gather};
 use msgflux::{Error, Model};
-use msgflux_core::testkit::{sample_image, sample_mask};
-use msgflux_openai::emulator::{EMULATOR_KEY, Emulator, Reply};
+use msgflux_core::kit::testkit::{sample_image, sample_mask};
+use msgflux_emulators::Fault;
+use msgflux_emulators::openai::{EMULATOR_KEY, Emulator};
 
 fn asset(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -38,14 +39,14 @@ fn openai(emulator: &Emulator, model: &str) -> Model {
 
 #[tokio::test]
 async fn bug_1_one_image_goes_to_dall_e_2_as_image_not_image_brackets() {
-    let emulator = Emulator::start().await;
+    let emulator = Emulator::start().await.expect("the OpenAI emulator starts");
     openai(&emulator, "dall-e-2")
         .edit("Add a sunset sky")
         .image(sample_image(64, 64))
         .mask(sample_mask(64, 64))
         .await
         .expect("edit succeeds");
-    let sent = emulator.last();
+    let sent = emulator.last_edit().expect("an edit");
     assert_eq!(sent.files("image").len(), 1, "fields: {:?}", sent.names());
     assert!(sent.files("image[]").is_empty(), "fields: {:?}", sent.names());
     assert!(emulator.problems().is_empty(), "{:?}", emulator.problems());
@@ -53,24 +54,24 @@ async fn bug_1_one_image_goes_to_dall_e_2_as_image_not_image_brackets() {
 
 #[tokio::test]
 async fn bug_2_raw_jpeg_bytes_go_with_their_real_mime_type() {
-    let emulator = Emulator::start().await;
+    let emulator = Emulator::start().await.expect("the OpenAI emulator starts");
     let jpeg = std::fs::read(asset("rocket.jpg")).expect("a shipped photo");
     openai(&emulator, "gpt-image-1")
         .edit("Paint the rocket red")
         .image(jpeg)
         .await
         .expect("edit succeeds");
-    let sent = emulator.last();
+    let sent = emulator.last_edit().expect("an edit");
     let image = sent.files("image")[0];
     assert_eq!(image.content_type(), Some("image/jpeg"));
-    let filename = image.value_filename().unwrap_or_default();
+    let filename = image.filename().unwrap_or_default();
     assert!(filename.ends_with(".jpg") || filename.ends_with(".jpeg"), "{filename}");
     assert!(emulator.problems().is_empty(), "{:?}", emulator.problems());
 }
 
 #[tokio::test]
 async fn bug_3_a_data_uri_is_an_image() {
-    let emulator = Emulator::start().await;
+    let emulator = Emulator::start().await.expect("the OpenAI emulator starts");
     let png = sample_image(64, 64);
     let uri = format!(
         "data:image/png;base64,{}",
@@ -82,7 +83,7 @@ async fn bug_3_a_data_uri_is_an_image() {
         .mask(sample_mask(64, 64))
         .await
         .expect("edit succeeds");
-    let sent = emulator.last();
+    let sent = emulator.last_edit().expect("an edit");
     assert_eq!(
         sent.files("image")[0].file_bytes(),
         Some(png.as_slice()),
@@ -92,7 +93,7 @@ async fn bug_3_a_data_uri_is_an_image() {
 
 #[tokio::test]
 async fn bug_4_a_missing_file_path_is_an_error_naming_it_and_nothing_is_sent() {
-    let emulator = Emulator::start().await;
+    let emulator = Emulator::start().await.expect("the OpenAI emulator starts");
     let err = openai(&emulator, "dall-e-2")
         .edit("Add a hat")
         .image("photos/product.png")
@@ -103,12 +104,12 @@ async fn bug_4_a_missing_file_path_is_an_error_naming_it_and_nothing_is_sent() {
         "{err:?}"
     );
     assert!(err.to_string().contains("photos/product.png"), "{err}");
-    assert_eq!(emulator.post_count(), 0);
+    assert_eq!(emulator.edit_count(), 0);
 }
 
 #[tokio::test]
 async fn bug_5_a_mask_of_another_size_is_refused_before_sending() {
-    let emulator = Emulator::start().await;
+    let emulator = Emulator::start().await.expect("the OpenAI emulator starts");
     let err = openai(&emulator, "dall-e-2")
         .edit("Add a hat")
         .image(sample_image(64, 64))
@@ -121,12 +122,12 @@ async fn bug_5_a_mask_of_another_size_is_refused_before_sending() {
         "{err:?}"
     );
     assert!(text.contains("32x32") && text.contains("64x64"), "{text}");
-    assert_eq!(emulator.post_count(), 0);
+    assert_eq!(emulator.edit_count(), 0);
 }
 
 #[tokio::test]
 async fn bug_5_a_non_square_image_for_dall_e_2_is_refused_before_sending() {
-    let emulator = Emulator::start().await;
+    let emulator = Emulator::start().await.expect("the OpenAI emulator starts");
     let err = openai(&emulator, "dall-e-2")
         .edit("Add a hat")
         .image(sample_image(64, 48))
@@ -137,13 +138,13 @@ async fn bug_5_a_non_square_image_for_dall_e_2_is_refused_before_sending() {
         "{err:?}"
     );
     assert!(err.to_string().contains("64x48"), "{err}");
-    assert_eq!(emulator.post_count(), 0);
+    assert_eq!(emulator.edit_count(), 0);
 }
 
 #[tokio::test]
 async fn bug_6_a_call_has_a_timeout_that_ends_a_silent_server() {
-    let emulator = Emulator::start().await;
-    emulator.script([Reply::Hang]);
+    let emulator = Emulator::start().await.expect("the OpenAI emulator starts");
+    emulator.inject(Fault::Hang);
     let model = Model::builder("openai/dall-e-2")
         .base_url(emulator.base_url())
         .api_key(EMULATOR_KEY)
@@ -159,7 +160,7 @@ async fn bug_6_a_call_has_a_timeout_that_ends_a_silent_server() {
         .expect_err("the server never answers in time");
     assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
     assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
-    assert_eq!(emulator.post_count(), 1, "a sent edit that timed out is not resent");
+    assert_eq!(emulator.edit_count(), 1, "a sent edit that timed out is not resent");
 }
 
 #[test]
@@ -170,7 +171,7 @@ fn bug_6_the_openai_read_timeout_is_on_by_default() {
 
 #[tokio::test]
 async fn bug_7_a_batch_runs_no_more_than_its_concurrency_at_once() {
-    let emulator = Emulator::start().await;
+    let emulator = Emulator::start().await.expect("the OpenAI emulator starts");
     emulator.set_latency(Duration::from_millis(100));
     let model = openai(&emulator, "dall-e-2");
     let jobs: Vec<_> = (0..6)
@@ -190,8 +191,8 @@ async fn bug_7_a_batch_runs_no_more_than_its_concurrency_at_once() {
 
 #[tokio::test]
 async fn bug_7_a_batch_item_timeout_ends_that_item_and_not_the_others() {
-    let emulator = Emulator::start().await;
-    emulator.reply_when_prompt_contains("slow", Reply::Hang);
+    let emulator = Emulator::start().await.expect("the OpenAI emulator starts");
+    emulator.inject_when_prompt_contains("slow", Fault::Hang);
     let model = openai(&emulator, "dall-e-2");
     let jobs = vec![
         ("fast one", sample_image(64, 64), sample_mask(64, 64)),
@@ -211,7 +212,7 @@ async fn bug_7_a_batch_item_timeout_ends_that_item_and_not_the_others() {
 
 #[tokio::test]
 async fn bug_8_the_three_tuple_batch_form_sends_the_mask() {
-    let emulator = Emulator::start().await;
+    let emulator = Emulator::start().await.expect("the OpenAI emulator starts");
     let model = openai(&emulator, "dall-e-2");
     let results = map_gather(
         &model,
@@ -220,21 +221,18 @@ async fn bug_8_the_three_tuple_batch_form_sends_the_mask() {
     )
     .await;
     assert!(results[0].is_ok(), "{:?}", results[0]);
-    assert_eq!(emulator.last().files("mask").len(), 1);
+    assert_eq!(emulator.last_edit().expect("an edit").files("mask").len(), 1);
 }
 
 #[tokio::test]
 async fn bug_9_replicate_stable_diffusion_inpainting_is_registered_and_edits() {
-    let emulator = msgflux_replicate::emulator::Emulator::start()
+    let emulator = msgflux_emulators::replicate::Emulator::start()
         .await
         .expect("emulator starts");
-    emulator
-        .load_spec(msgflux_replicate::emulator::SPEC_PATH)
-        .expect("the committed API description loads");
     emulator.set_default_polls(0);
     let model = Model::builder("replicate/stability-ai/stable-diffusion-inpainting")
         .base_url(emulator.base_url())
-        .api_key(emulator.token())
+        .api_key(emulator.key())
         .build()
         .expect("the registry builds replicate models");
     let response = model
@@ -244,5 +242,5 @@ async fn bug_9_replicate_stable_diffusion_inpainting_is_registered_and_edits() {
         .await
         .expect("edit succeeds");
     assert_eq!(response.images.len(), 1);
-    assert!(emulator.violations().is_empty(), "{:#?}", emulator.violations());
+    assert!(emulator.problems().is_empty(), "{:#?}", emulator.problems());
 }

@@ -14,10 +14,8 @@ use std::io::Cursor;
 use std::sync::Arc;
 
 use image::{DynamicImage, Rgba};
-use msgflux_core::{
-    Capabilities, EditProvider, EditResponse, Error, GeneratedImage, ImageData, LoadedRequest, ProviderConfig,
-    ProviderRegistration, ResponseFormat, Result, async_trait,
-};
+use msgflux_core::kit::{EditProvider, LoadedRequest, ProviderConfig, ProviderRegistration, async_trait};
+use msgflux_core::{Capabilities, EditResponse, Error, GeneratedImage, ImageData, ResponseFormat, Result};
 
 /// The provider name.
 pub const ACME_SCHEME: &str = "acme";
@@ -96,8 +94,8 @@ impl EditProvider for AcmeProvider {
         &self.model
     }
 
-    fn capabilities(&self) -> &Capabilities {
-        &self.capabilities
+    async fn capabilities(&self) -> Result<&Capabilities> {
+        Ok(&self.capabilities)
     }
 
     async fn edit(&self, request: LoadedRequest) -> Result<EditResponse> {

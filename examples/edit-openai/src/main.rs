@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use clap::Parser;
 use msgflux_core::{Model, ResponseFormat, write_atomic};
-use msgflux_image::{CompareOptions, Mask, Overlay, Rect, encode_png, side_by_side};
+use msgflux_image::{Mask, Rect, before_after_png};
 use msgflux_openai::OpenAIBuilder;
 
 /// Edit a sample photo with a mask through OpenAI.
@@ -58,14 +58,14 @@ async fn run(args: Args) -> msgflux_core::Result<()> {
     let mask = shuttle_mask(before.width(), before.height());
     let mask_png = mask.to_png(msgflux_core::MaskConvention::TransparentIsEdit)?;
 
-    let mut builder = OpenAIBuilder::from_env().with_model(&args.model);
+    let mut builder = OpenAIBuilder::from_env();
     if let Some(url) = &args.base_url {
         builder = builder.with_base_url(url);
     }
     if let Some(key) = &args.api_key {
         builder = builder.with_api_key(key);
     }
-    let model = Model::from_provider(Arc::new(builder.build()?));
+    let model = Model::from_provider(Arc::new(builder.build(&args.model)?));
     println!("editing {} with {model}", args.image.display());
 
     let response = model
@@ -79,15 +79,8 @@ async fn run(args: Args) -> msgflux_core::Result<()> {
     let saved = response.save_all(&args.out, "result").await?;
     write_atomic(&args.out.join("mask.png"), &mask_png)?;
     let after = response.images[0].to_image().await?;
-    let view = side_by_side(
-        &[&before, &after],
-        &CompareOptions::new()
-            .with_labels(["before", "after"])
-            .with_overlay(mask, Overlay::OUTLINE),
-    )?;
-    let view_png = encode_png(&image::DynamicImage::ImageRgba8(view))?;
     let view_path = args.out.join("before-after.png");
-    write_atomic(&view_path, &view_png)?;
+    write_atomic(&view_path, &before_after_png(&before, &after, Some(mask))?)?;
 
     for path in &saved {
         println!("result: {}", path.display());

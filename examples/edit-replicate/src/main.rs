@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use clap::Parser;
 use msgflux_core::{MaskConvention, Model, ResponseFormat, write_atomic};
-use msgflux_image::{CompareOptions, Mask, Overlay, Rect, encode_png, side_by_side};
+use msgflux_image::{Mask, Rect, before_after_png};
 use msgflux_replicate::ReplicateBuilder;
 
 /// Edit a sample photo with a mask through Replicate.
@@ -88,15 +88,8 @@ async fn run(args: Args) -> msgflux_core::Result<()> {
     let saved = response.save_all(&args.out, "result").await?;
     write_atomic(&args.out.join("mask.png"), &mask_png)?;
     let after = response.images[0].to_image().await?;
-    let view = side_by_side(
-        &[&before, &after],
-        &CompareOptions::new()
-            .with_labels(["before", "after"])
-            .with_overlay(mask, Overlay::OUTLINE),
-    )?;
-    let view_png = encode_png(&image::DynamicImage::ImageRgba8(view))?;
     let view_path = args.out.join("before-after.png");
-    write_atomic(&view_path, &view_png)?;
+    write_atomic(&view_path, &before_after_png(&before, &after, Some(mask))?)?;
 
     for path in &saved {
         println!("result: {}", path.display());

@@ -2,19 +2,16 @@
 //! shown as they stream in, and optionally a before/after picture.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use clap::{Args, ValueEnum};
+use clap::Args;
 use futures::StreamExt as _;
-use msgflux::{
-    EditEvent, EditRequest, EditResponse, Error, GeneratedImage, ImageData, Model, ResponseFormat, Result, Size,
-};
+use msgflux::{EditEvent, EditRequest, EditResponse, Error, GeneratedImage, ImageData, Model, Result};
 use serde_json::{Value, json};
 
 use crate::commands::compare;
 use crate::exit::Exit;
 use crate::files;
-use crate::model_args::{ConfiguredModel, ModelArgs};
+use crate::model_args::{ConfiguredModel, ModelArgs, RequestArgs};
 use crate::output::Output;
 
 /// Flags of `msgflux edit`.
@@ -35,29 +32,8 @@ pub struct EditArgs {
     #[arg(long, short = 'p', value_name = "TEXT")]
     pub prompt: String,
 
-    /// Number of variations.
-    #[arg(short = 'n', long = "variations", value_name = "N", default_value_t = 1)]
-    pub n: u32,
-
-    /// Output size, WIDTHxHEIGHT, where the model lets you choose.
-    #[arg(long, value_name = "WxH", value_parser = crate::parse::size)]
-    pub size: Option<Size>,
-
-    /// How the provider returns results.
-    #[arg(long, value_enum, default_value_t = Format::Url)]
-    pub format: Format,
-
-    /// Seed for repeatable results, where the model takes one.
-    #[arg(long, value_name = "N")]
-    pub seed: Option<u64>,
-
-    /// Let the provider fix inputs that break its rules (resize, re-encode) instead of refusing them.
-    #[arg(long)]
-    pub prepare: bool,
-
-    /// Give up (and cancel the call) after this many seconds.
-    #[arg(long, value_name = "SECS", value_parser = crate::parse::seconds)]
-    pub timeout: Option<Duration>,
+    #[command(flatten)]
+    pub request: RequestArgs,
 
     /// Save results (and partial images) into this directory, atomically. Without it, URLs or base64 are printed.
     #[arg(long, value_name = "DIR")]
@@ -66,24 +42,6 @@ pub struct EditArgs {
     /// Also write a before/after picture of each result into --out.
     #[arg(long, requires = "out")]
     pub compare: bool,
-}
-
-/// `--format`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// A URL per result (providers that only return bytes give a data: URL).
-    Url,
-    /// Base64 of each result file.
-    Base64,
-}
-
-impl From<Format> for ResponseFormat {
-    fn from(format: Format) -> Self {
-        match format {
-            Format::Url => ResponseFormat::Url,
-            Format::Base64 => ResponseFormat::Base64,
-        }
-    }
 }
 
 /// A partial image that arrived while streaming.
@@ -96,30 +54,23 @@ struct Partial {
 /// Runs the edit.
 pub async fn run(args: EditArgs, output: &Output) -> Result<Exit> {
     let ConfiguredModel { model, options } = args.model.configure().await?;
-    let mut request = EditRequest::new(args.prompt.as_str())
-        .images(args.images.iter().map(|image| files::input_from_arg(image, None)))
-        .n(args.n)
-        .response_format(args.format.into())
-        .options(options)
-        .prepare(args.prepare);
+    let mut request = args
+        .request
+        .request(&args.prompt, &options, None)
+        .images(args.images.iter().map(|image| files::input_from_arg(image, None)));
     if let Some(mask) = &args.mask {
         request = request.mask(files::input_from_arg(mask, None));
     }
-    if let Some(size) = args.size {
-        request = request.size(size);
-    }
-    if let Some(seed) = args.seed {
-        request = request.seed(seed);
-    }
-    if let Some(timeout) = args.timeout {
+    let timeout = args.request.timeout;
+    if let Some(timeout) = timeout {
         request = request.timeout(timeout);
     }
     let stem = files::stem_for(&args.images[0]);
 
     let mut partials = Vec::new();
-    let response = if model.capabilities().streaming {
+    let response = if model.capabilities().await?.streaming {
         let streamed = stream_edit(&model, request, &stem, args.out.as_deref(), output, &mut partials);
-        match args.timeout {
+        match timeout {
             Some(limit) => tokio::time::timeout(limit, streamed).await.unwrap_or_else(|_| {
                 Err(Error::Timeout {
                     provider: model.provider().name().to_string(),
@@ -234,6 +185,9 @@ fn report(
             if let Some(seed) = image.seed {
                 entry["seed"] = json!(seed);
             }
+            if let Some(unmasked) = &image.unmasked {
+                entry["unmasked"] = json!(unmasked);
+            }
             entry
         })
         .collect();
@@ -273,6 +227,16 @@ fn report(
     for (i, image) in response.images.iter().enumerate() {
         if let Some(prompt) = &image.revised_prompt {
             output.note(format!("revised prompt {i}: {prompt}"));
+        }
+        if let Some(unmasked) = &image.unmasked {
+            output.note(format!(
+                "result {i}: kept the original outside the mask; the provider had changed {:.2}% of it{}",
+                unmasked.leak.changed_fraction * 100.0,
+                unmasked
+                    .resized_from
+                    .map(|size| format!(" (and answered at {size}, resized back)"))
+                    .unwrap_or_default()
+            ));
         }
     }
     if let Some(cost) = &response.cost {

@@ -25,16 +25,17 @@ pub struct PrepareArgs {
     pub mask: Option<PathBuf>,
 
     /// Prepare for this model's rules (size, squareness, format, byte limit), e.g. openai/dall-e-2.
-    #[arg(long = "for", value_name = "PROVIDER/MODEL", conflicts_with_all = ["size", "fit"])]
+    #[arg(long = "for", value_name = "PROVIDER/MODEL", conflicts_with = "size")]
     pub for_model: Option<String>,
 
     /// Prepare to exactly this size, WIDTHxHEIGHT.
     #[arg(long, value_name = "WxH", value_parser = crate::parse::size)]
     pub size: Option<Size>,
 
-    /// How another shape fits --size: stretch it, pad it (transparent borders), or crop it (around the mask).
-    #[arg(long, value_enum, default_value_t = FitArg::Stretch, requires = "size")]
-    pub fit: FitArg,
+    /// How another shape fits the size (--size, or the model's with --for): stretch it (the default),
+    /// pad it (transparent borders), or crop it (around the mask).
+    #[arg(long, value_enum)]
+    pub fit: Option<FitArg>,
 
     /// Where to write the prepared image. With --size its extension picks the format (png, jpg, webp).
     #[arg(short = 'o', long = "out", value_name = "FILE")]
@@ -70,13 +71,16 @@ impl From<FitArg> for Fit {
 pub fn run(args: PrepareArgs, output: &Output) -> Result<Exit> {
     let target = match (&args.for_model, args.size) {
         (Some(model), _) => {
-            let target = PrepareTarget::from_capabilities(&Registry::global().describe(model)?, None);
+            let mut target = PrepareTarget::from_capabilities(&Registry::global().describe(model)?, None);
+            if let Some(fit) = args.fit {
+                target = target.with_fit(fit.into());
+            }
             check_extension(&args.out, target.format, model)?;
             target
         }
         (None, Some(size)) => PrepareTarget::new()
             .with_size(size)
-            .with_fit(args.fit.into())
+            .with_fit(args.fit.unwrap_or(FitArg::Stretch).into())
             .with_format(format_from_extension(&args.out)?),
         (None, None) => return Err(Error::invalid("for", "give --for PROVIDER/MODEL or --size WxH")),
     };

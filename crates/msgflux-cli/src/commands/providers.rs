@@ -3,7 +3,8 @@
 //! built-in providers this build lacks.
 
 use clap::Args;
-use msgflux::{BUILTIN_FEATURES, Capabilities, MaskConvention, MaskSupport, OptionKind, OptionSpec, Registry, Result};
+use msgflux::kit::human_bytes;
+use msgflux::{BUILTIN_PROVIDERS, Capabilities, MaskConvention, MaskSupport, OptionKind, OptionSpec, Registry, Result};
 use serde_json::{Value, json};
 
 use crate::exit::Exit;
@@ -31,7 +32,7 @@ pub fn run(args: ProvidersArgs, output: &Output) -> Result<Exit> {
         None => registry.registrations(),
     };
     let registered = registry.names();
-    let missing: Vec<(&str, &str)> = BUILTIN_FEATURES
+    let missing: Vec<(&str, &str)> = BUILTIN_PROVIDERS
         .iter()
         .filter(|(provider, _)| !registered.iter().any(|r| r == provider))
         .copied()
@@ -194,14 +195,5 @@ fn describe_option(spec: &OptionSpec) -> String {
         format!("{} = {kind}", spec.name)
     } else {
         format!("{} = {kind}: {}", spec.name, spec.help)
-    }
-}
-
-fn human_bytes(bytes: u64) -> String {
-    const MIB: u64 = 1024 * 1024;
-    if bytes >= MIB {
-        format!("{:.0} MB", bytes as f64 / MIB as f64)
-    } else {
-        format!("{} KB", bytes.div_ceil(1024))
     }
 }

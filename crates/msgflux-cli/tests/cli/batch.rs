@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use msgflux_openai::emulator::EMULATOR_KEY;
+use msgflux_emulators::openai::EMULATOR_KEY;
 
 use crate::common::{code, file_names, json_lines, msgflux, openai_emulator, stderr, stdout, write_mask, write_photo};
 
@@ -348,10 +348,10 @@ fn ctrl_c_stops_cleanly_and_a_rerun_resumes_where_it_stopped() {
     // The rerun skips `quick` and runs only `stuck` (no longer stuck).
     let unstuck = r#"{"id": "stuck", "prompt": "add a scarf", "image": "img/b.png"}"#;
     let jobs = write_jobs(dir.path(), "jobs.jsonl", &[quick, unstuck]);
-    let before = emulator.post_count();
+    let before = emulator.edit_count();
     let output = batch(&jobs).output().expect("rerun");
     assert_eq!(code(&output), 0, "{}", stderr(&output));
-    assert_eq!(emulator.post_count(), before + 1);
+    assert_eq!(emulator.edit_count(), before + 1);
     assert_eq!(
         emulator
             .requests()

@@ -5,7 +5,8 @@ use std::path::Path;
 use std::process::Output;
 
 use image::{Rgb, RgbImage, Rgba, RgbaImage};
-use msgflux_openai::emulator::{Emulator, Reply};
+use msgflux_emulators::Fault;
+use msgflux_emulators::openai::Emulator;
 
 /// The `msgflux` binary with a clean environment: no keys, no proxies, no log settings.
 pub fn msgflux() -> assert_cmd::Command {
@@ -28,18 +29,17 @@ pub fn msgflux() -> assert_cmd::Command {
     cmd
 }
 
-/// The OpenAI emulator (`msgflux_openai::emulator`) on a free port, served
+/// The OpenAI emulator (`msgflux_emulators::openai`) on a free port, served
 /// from a background thread while the test runs the binary. Besides its usual
 /// checks and answers, the prompt picks the behaviour: one containing
-/// `refuse` is answered 400 `content_policy_violation`, one containing `hang`
-/// is never answered (for timeouts and Ctrl-C).
+/// `refuse` is refused on policy grounds, one containing `hang` is never
+/// answered (for timeouts and Ctrl-C), one containing `garbage` is answered
+/// with a result that is not an image.
 pub fn openai_emulator() -> Emulator {
-    let emulator = Emulator::start_in_background();
-    emulator.reply_when_prompt_contains(
-        "refuse",
-        Reply::error(400, "content_policy_violation", "invalid_request_error"),
-    );
-    emulator.reply_when_prompt_contains("hang", Reply::Hang);
+    let emulator = Emulator::start_in_background().expect("the OpenAI emulator starts");
+    emulator.inject_when_prompt_contains("refuse", Fault::ContentPolicy);
+    emulator.inject_when_prompt_contains("hang", Fault::Hang);
+    emulator.inject_when_prompt_contains("garbage", Fault::NotAnImage);
     emulator
 }
 

@@ -2,7 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use msgflux_openai::emulator::{EMULATOR_KEY, Emulator, PartValue};
+use msgflux_emulators::engine::PartValue;
+use msgflux_emulators::openai::{EMULATOR_KEY, Emulator};
 
 use crate::common::{code, file_names, json, msgflux, openai_emulator, stderr, stdout, write_mask, write_photo};
 
@@ -275,7 +276,7 @@ fn an_openai_edit_sends_one_image_part_with_its_mime_type_and_saves_the_result()
     assert_eq!(received.len(), 1);
     assert_eq!(received[0].names(), ["model", "prompt", "image", "mask", "n", "stream"]);
     let image = received[0]
-        .parts
+        .parts()
         .iter()
         .find(|part| part.name == "image")
         .expect("image part");
@@ -359,7 +360,10 @@ fn a_refused_edit_exits_3_with_the_request_id_and_writes_nothing() {
     assert_eq!(code(&output), 3);
     let line = stderr(&output);
     assert!(line.starts_with("error: refused by content policy: "), "{line}");
-    assert!(line.contains(&emulator.last().request_id), "{line}");
+    assert!(
+        line.contains(&emulator.last_edit().expect("an edit").request_id),
+        "{line}"
+    );
     assert_eq!(line.trim().lines().count(), 1, "{line}");
     assert!(file_names(&out).is_empty(), "{:?}", file_names(&out));
 }
@@ -374,7 +378,7 @@ fn a_refused_edit_in_json_mode_is_a_json_error_document() {
         .expect("run");
     // dall-e-2 needs a square image: refused before anything is sent.
     assert_eq!(code(&output), 2);
-    assert_eq!(emulator.post_count(), 0);
+    assert_eq!(emulator.edit_count(), 0);
     let doc = json(&output);
     assert_eq!(doc["error"]["kind"], "invalid_input");
     assert_eq!(doc["error"]["param"], "image");
@@ -392,7 +396,10 @@ fn a_provider_error_in_json_mode_carries_kind_and_request_id() {
     assert_eq!(code(&output), 3);
     let doc = json(&output);
     assert_eq!(doc["error"]["kind"], "content_policy");
-    assert_eq!(doc["error"]["request_id"], emulator.last().request_id.as_str());
+    assert_eq!(
+        doc["error"]["request_id"],
+        emulator.last_edit().expect("an edit").request_id.as_str()
+    );
     assert_eq!(doc["error"]["status"], 400);
 }
 
@@ -444,5 +451,141 @@ fn verbose_logs_what_happens_on_stderr_and_keeps_stdout_for_results() {
     assert_eq!(
         stdout(&output).trim(),
         out.join("photo-edited.png").display().to_string()
+    );
+}
+
+#[test]
+fn an_answer_that_is_not_an_image_exits_3_and_writes_nothing() {
+    let emulator = openai_emulator();
+    let inputs = inputs();
+    let out = out_dir(&inputs);
+    let output = openai_edit(&emulator, &inputs, "openai/gpt-image-1", "send garbage back")
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("run");
+    assert_eq!(code(&output), 3, "{}", stderr(&output));
+    assert!(stderr(&output).contains("is not an image file"), "{}", stderr(&output));
+    assert!(file_names(&out).is_empty(), "{:?}", file_names(&out));
+}
+
+#[test]
+fn an_answer_that_is_not_an_image_is_not_printed_as_base64_either() {
+    let emulator = openai_emulator();
+    let inputs = inputs();
+    let output = openai_edit(&emulator, &inputs, "openai/gpt-image-1", "send garbage back")
+        .args(["--format", "base64"])
+        .output()
+        .expect("run");
+    assert_eq!(code(&output), 3, "{}", stderr(&output));
+    assert!(stdout(&output).is_empty(), "{}", stdout(&output));
+}
+
+#[test]
+fn size_auto_is_sent_to_a_model_that_chooses_its_size() {
+    let emulator = openai_emulator();
+    let inputs = inputs();
+    let output = openai_edit(&emulator, &inputs, "openai/gpt-image-1", "add a hat")
+        .args(["--size", "auto", "--out"])
+        .arg(out_dir(&inputs))
+        .output()
+        .expect("run");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert_eq!(emulator.last_edit().expect("an edit").text("size"), Some("auto"));
+}
+
+#[test]
+fn size_auto_is_refused_for_a_model_with_a_fixed_default_before_sending() {
+    let emulator = openai_emulator();
+    let inputs = inputs();
+    let output = openai_edit(&emulator, &inputs, "openai/dall-e-2", "add a hat")
+        .args(["--size", "auto"])
+        .output()
+        .expect("run");
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    assert!(stderr(&output).contains("no automatic size"), "{}", stderr(&output));
+    assert_eq!(emulator.edit_count(), 0);
+}
+
+#[test]
+fn every_broken_rule_is_named_in_one_error_and_nothing_is_sent() {
+    let emulator = openai_emulator();
+    let inputs = inputs();
+    // A 64x48 RGB photo for dall-e-2 (square RGBA needed), with 12 variations (10 at most).
+    let output = openai_edit(&emulator, &inputs, "openai/dall-e-2", "add a hat")
+        .args(["-n", "12"])
+        .output()
+        .expect("run");
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    let text = stderr(&output);
+    assert!(
+        text.contains("needs a square image") && text.contains("invalid n"),
+        "{text}"
+    );
+    assert_eq!(emulator.edit_count(), 0);
+}
+
+#[test]
+fn keep_unmasked_restores_every_pixel_outside_the_mask_and_reports_the_leak() {
+    let emulator = openai_emulator();
+    // Like the GPT image models: the whole picture is redrawn, not only the masked area.
+    emulator.set_leak(40);
+    let inputs = inputs();
+    let out = out_dir(&inputs);
+    let output = openai_edit(&emulator, &inputs, "openai/gpt-image-1", "add a hat")
+        .args(["--keep-unmasked", "--json", "--out"])
+        .arg(&out)
+        .output()
+        .expect("run");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let doc = json(&output);
+    let leak = &doc["results"][0]["unmasked"]["leak"];
+    assert_eq!(leak["changed_fraction"], 1.0, "{doc}");
+    let result = image::open(out.join("photo-edited.png")).expect("result").to_rgb8();
+    let photo = image::open(&inputs.photo).expect("photo").to_rgb8();
+    let mask = image::open(&inputs.mask).expect("mask").to_rgba8();
+    for (x, y, px) in result.enumerate_pixels() {
+        if mask.get_pixel(x, y)[3] == 255 {
+            assert_eq!(px, photo.get_pixel(x, y), "pixel ({x}, {y}) outside the mask changed");
+        }
+    }
+}
+
+#[test]
+fn an_unknown_setting_lists_the_known_ones_and_exits_2() {
+    let emulator = openai_emulator();
+    let inputs = inputs();
+    let output = openai_edit(&emulator, &inputs, "openai/gpt-image-1", "add a hat")
+        .args(["--setting", "organisation=acme"])
+        .output()
+        .expect("run");
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("unknown field `organisation`, expected one of `organization`, `project`"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn dall_e_3_is_refused_with_the_reason_before_anything_is_sent() {
+    let output = msgflux()
+        .env("OPENAI_API_KEY", "sk-test")
+        .args([
+            "edit",
+            "--model",
+            "openai/dall-e-3",
+            "--prompt",
+            "x",
+            "--image",
+            "photo.png",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(code(&output), 2, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("dall-e-2 and the gpt-image models"),
+        "{}",
+        stderr(&output)
     );
 }

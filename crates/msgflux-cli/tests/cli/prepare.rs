@@ -132,3 +132,24 @@ fn a_file_that_is_not_an_image_is_refused_with_code_2() {
     assert_eq!(code(&output), 2, "{}", stderr(&output));
     assert!(!out.exists());
 }
+
+#[test]
+fn prepare_for_a_model_takes_a_fit_and_pads_instead_of_stretching() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let photo = dir.path().join("photo.png");
+    write_photo(&photo, 120, 60);
+    let out = dir.path().join("ready.png");
+    let output = msgflux()
+        .arg("prepare")
+        .arg(&photo)
+        .args(["--for", "openai/dall-e-2", "--fit", "pad", "-o"])
+        .arg(&out)
+        .output()
+        .expect("run");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let prepared = image::open(&out).expect("decodes").to_rgba8();
+    assert_eq!(prepared.dimensions(), (1024, 1024));
+    // A 2:1 photo padded into a square: the top and bottom rows are transparent padding.
+    assert_eq!(prepared.get_pixel(512, 2)[3], 0, "top row is padding");
+    assert_eq!(prepared.get_pixel(512, 512)[3], 255, "the middle is the photo");
+}

@@ -1,19 +1,18 @@
-//! `msgflux edit` through the Replicate provider, against the emulator the
-//! msgflux-replicate crate ships (checked against the published API description).
+//! `msgflux edit` through the Replicate provider, against the Replicate
+//! emulator (which checks every request against the published API description).
 
 use std::path::Path;
 use std::process::Output;
 
-use msgflux_replicate::emulator::{Emulator, SPEC_PATH, Scenario};
+use msgflux_emulators::Fault;
+use msgflux_emulators::replicate::{CREATE, Emulator};
 
 use crate::common::{code, file_names, msgflux, stderr, write_mask, write_photo};
 
 const MODEL: &str = "replicate/stability-ai/stable-diffusion-inpainting";
 
 async fn emulator() -> Emulator {
-    let emulator = Emulator::start().await.expect("emulator starts");
-    emulator.load_spec(SPEC_PATH).expect("the API description loads");
-    emulator
+    Emulator::start().await.expect("emulator starts")
 }
 
 /// Runs `msgflux edit` through the emulator, off the runtime that serves it.
@@ -23,7 +22,7 @@ async fn edit(emulator: &Emulator, dir: &Path, prompt: &str) -> Output {
     write_photo(&photo, 64, 64);
     write_mask(&mask, 64, 64, (16, 16, 16, 16));
     let mut cmd = msgflux();
-    cmd.env("MSGFLUX_TEST_REPLICATE_TOKEN", emulator.token())
+    cmd.env("MSGFLUX_TEST_REPLICATE_TOKEN", emulator.key())
         .args([
             "edit",
             "--model",
@@ -57,7 +56,7 @@ async fn a_replicate_edit_reaches_the_model_with_the_mask_the_right_way_round() 
     let dir = tempfile::tempdir().expect("tempdir");
     let output = edit(&emulator, dir.path(), "a red door").await;
     assert_eq!(code(&output), 0, "{}", stderr(&output));
-    assert!(emulator.violations().is_empty(), "{:#?}", emulator.violations());
+    assert!(emulator.problems().is_empty(), "{:#?}", emulator.problems());
     let result = image::open(dir.path().join("out/photo-edited.png"))
         .expect("result decodes")
         .to_rgba8();
@@ -71,7 +70,7 @@ async fn a_replicate_edit_reaches_the_model_with_the_mask_the_right_way_round() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_prediction_exits_3_with_the_model_error_and_writes_nothing() {
     let emulator = emulator().await;
-    emulator.next_prediction(Scenario::fail_after(0, "CUDA out of memory"));
+    emulator.inject(Fault::failed_job(0, "CUDA out of memory"));
     let dir = tempfile::tempdir().expect("tempdir");
     let output = edit(&emulator, dir.path(), "a red door").await;
     assert_eq!(code(&output), 3);
@@ -87,7 +86,7 @@ async fn an_unknown_provider_setting_is_refused_with_code_2() {
     let dir = tempfile::tempdir().expect("tempdir");
     write_photo(&dir.path().join("photo.png"), 8, 8);
     let mut cmd = msgflux();
-    cmd.env("MSGFLUX_TEST_REPLICATE_TOKEN", emulator.token())
+    cmd.env("MSGFLUX_TEST_REPLICATE_TOKEN", emulator.key())
         .args([
             "edit",
             "--model",
@@ -104,9 +103,10 @@ async fn an_unknown_provider_setting_is_refused_with_code_2() {
         .expect("join");
     assert_eq!(code(&output), 2);
     assert!(
-        stderr(&output).contains("unknown replicate setting `pol_interval`"),
+        stderr(&output)
+            .contains("unknown field `pol_interval`, expected one of `prefer_wait_secs`, `poll_interval_ms`"),
         "{}",
         stderr(&output)
     );
-    assert_eq!(emulator.counts().create_posts, 0);
+    assert_eq!(emulator.count(CREATE), 0);
 }

@@ -1,6 +1,6 @@
-//! The OpenAI provider against the crate's emulator (`msgflux_openai::emulator`):
-//! request shapes, the published spec, faults and retries, validation,
-//! streaming, registration, and the core conformance suite.
+//! The OpenAI provider against its emulator (`msgflux_emulators::openai`):
+//! request shapes, the published contract, faults and retries, validation,
+//! streaming, registration, and the core conformance suites.
 
 mod conformance;
 mod faults;

@@ -5,15 +5,11 @@ use std::io::Cursor;
 
 use msgflux_core::{Error, ImageFormat, LoadedImage, Size};
 
-use crate::support::{assert_clean, asset, mask, model, rgb_png, rgba_png};
-use msgflux_openai::emulator::{Emulator, PartValue};
+use crate::support::{Emulator, assert_clean, asset, emulator, last_edit, mask, model, rgb_png, rgba_png};
 
 fn sent_image(emulator: &Emulator, field: &str) -> LoadedImage {
-    let recorded = emulator.last();
-    let part = recorded.files(field)[0].clone();
-    let PartValue::File { bytes, .. } = part.value else {
-        panic!("`{field}` is a file")
-    };
+    let recorded = last_edit(emulator);
+    let bytes = recorded.files(field)[0].file_bytes().expect("a file part").to_vec();
     LoadedImage::from_bytes(bytes, None, field).expect("the sent file is an image")
 }
 
@@ -28,7 +24,7 @@ fn webp_mask(width: u32, height: u32) -> Vec<u8> {
 
 #[tokio::test]
 async fn dall_e_2_prepare_turns_a_jpeg_photo_and_its_mask_into_square_rgba_pngs() {
-    let emulator = Emulator::start().await;
+    let emulator = emulator().await;
     let response = model(&emulator, "dall-e-2")
         .edit("Add a sunset sky")
         .image(asset("rocket.jpg")) // 640x427 RGB JPEG
@@ -43,7 +39,7 @@ async fn dall_e_2_prepare_turns_a_jpeg_photo_and_its_mask_into_square_rgba_pngs(
     );
     assert!(image.has_alpha);
     assert!(image.bytes.len() <= 4 * 1024 * 1024);
-    assert_eq!(emulator.last().files("image")[0].value_filename(), Some("rocket.png"));
+    assert_eq!(last_edit(&emulator).files("image")[0].filename(), Some("rocket.png"));
     let sent_mask = sent_image(&emulator, "mask");
     assert_eq!(
         (sent_mask.width, sent_mask.height),
@@ -66,7 +62,7 @@ async fn dall_e_2_prepare_turns_a_jpeg_photo_and_its_mask_into_square_rgba_pngs(
 
 #[tokio::test]
 async fn dall_e_2_prepare_uses_the_requested_square_size() {
-    let emulator = Emulator::start().await;
+    let emulator = emulator().await;
     model(&emulator, "dall-e-2")
         .edit("x")
         .image(asset("coffee.png")) // 600x400 RGB PNG
@@ -81,7 +77,7 @@ async fn dall_e_2_prepare_uses_the_requested_square_size() {
 
 #[tokio::test]
 async fn dall_e_2_prepare_adds_alpha_to_a_square_rgb_png_and_keeps_its_size() {
-    let emulator = Emulator::start().await;
+    let emulator = emulator().await;
     let response = model(&emulator, "dall-e-2")
         .edit("x")
         .image(rgb_png(96, 96))
@@ -100,7 +96,7 @@ async fn dall_e_2_prepare_adds_alpha_to_a_square_rgb_png_and_keeps_its_size() {
 
 #[tokio::test]
 async fn prepare_leaves_inputs_that_fit_untouched() {
-    let emulator = Emulator::start().await;
+    let emulator = emulator().await;
     let original = rgba_png(64, 64);
     let response = model(&emulator, "dall-e-2")
         .edit("x")
@@ -115,7 +111,7 @@ async fn prepare_leaves_inputs_that_fit_untouched() {
 
 #[tokio::test]
 async fn gpt_prepare_converts_a_gif_to_png_and_keeps_its_size() {
-    let emulator = Emulator::start().await;
+    let emulator = emulator().await;
     let mut gif = Vec::new();
     image::DynamicImage::ImageRgba8(image::RgbaImage::from_pixel(40, 30, image::Rgba([9, 9, 9, 255])))
         .write_to(&mut Cursor::new(&mut gif), image::ImageFormat::Gif)
@@ -134,7 +130,7 @@ async fn gpt_prepare_converts_a_gif_to_png_and_keeps_its_size() {
 
 #[tokio::test]
 async fn prepare_turns_a_webp_mask_with_alpha_into_a_png() {
-    let emulator = Emulator::start().await;
+    let emulator = emulator().await;
     model(&emulator, "gpt-image-1")
         .edit("x")
         .image(rgba_png(32, 32))
@@ -150,7 +146,7 @@ async fn prepare_turns_a_webp_mask_with_alpha_into_a_png() {
 
 #[tokio::test]
 async fn prepare_cannot_invent_alpha_for_a_mask_and_says_so() {
-    let emulator = Emulator::start().await;
+    let emulator = emulator().await;
     let err = model(&emulator, "dall-e-2")
         .edit("x")
         .image(rgba_png(32, 32))
@@ -162,5 +158,5 @@ async fn prepare_cannot_invent_alpha_for_a_mask_and_says_so() {
         matches!(err, Error::InvalidInput { ref param, .. } if param == "mask"),
         "{err}"
     );
-    assert_eq!(emulator.post_count(), 0);
+    assert_eq!(emulator.edit_count(), 0);
 }

@@ -4,27 +4,31 @@ use msgflux_core::{ImageData, ImageInput, Model, ResponseFormat, Size};
 use msgflux_openai::{AzureConfig, Background, InputFidelity, OpenAIBuilder, OpenAIEditOptions, OutputFormat, Quality};
 use std::sync::Arc;
 
-use crate::support::{assert_clean, asset, builder, fast_retry, jpeg, mask, model, rgba_png, webp};
-use msgflux_openai::emulator::{EMULATOR_API_VERSION, EMULATOR_KEY, Emulator, Part};
+use msgflux_emulators::engine::Part;
+
+use crate::support::{
+    EMULATOR_API_VERSION, EMULATOR_KEY, assert_clean, asset, builder, emulator, fast_retry, jpeg, last_edit, mask,
+    model, rgba_png, webp,
+};
 
 /// The `(filename, content type)` of a file part.
 fn file_info(part: &Part) -> (String, String) {
     (
-        part.value_filename().expect("a file part").to_owned(),
+        part.filename().expect("a file part").to_owned(),
         part.content_type().expect("a file part").to_owned(),
     )
 }
 
 #[tokio::test]
 async fn dall_e_2_gets_one_image_field_a_mask_and_response_format() {
-    let emulator = Emulator::start().await;
+    let emulator = emulator().await;
     let response = model(&emulator, "dall-e-2")
         .edit("Add a sunset sky")
         .image(rgba_png(64, 64))
         .mask(mask(64, 64))
         .await
         .expect("edit succeeds");
-    let sent = emulator.last();
+    let sent = last_edit(&emulator);
     assert_eq!(
         sent.names(),
         ["model", "prompt", "image", "mask", "n", "response_format"]
@@ -42,7 +46,7 @@ async fn dall_e_2_gets_one_image_field_a_mask_and_response_format() {
 
 #[tokio::test]
 async fn dall_e_2_urls_point_at_downloadable_images() {
-    let emulator = Emulator::start().await;
+    let emulator = emulator().await;
     let response = model(&emulator, "dall-e-2")
         .edit("Add a hat")
         .image(rgba_png(64, 64))
@@ -58,7 +62,7 @@ async fn dall_e_2_urls_point_at_downloadable_images() {
 
 #[tokio::test]
 async fn dall_e_2_base64_is_asked_for_as_b64_json() {
-    let emulator = Emulator::start().await;
+    let emulator = emulator().await;
     let response = model(&emulator, "dall-e-2")
         .edit("Add a hat")
         .image(rgba_png(64, 64))
@@ -66,14 +70,14 @@ async fn dall_e_2_base64_is_asked_for_as_b64_json() {
         .response_format(ResponseFormat::Base64)
         .await
         .expect("edit succeeds");
-    assert_eq!(emulator.last().text("response_format"), Some("b64_json"));
+    assert_eq!(last_edit(&emulator).text("response_format"), Some("b64_json"));
     assert!(matches!(response.images[0].data, ImageData::Base64(_)));
     assert_clean(&emulator);
 }
 
 #[tokio::test]
 async fn several_images_go_as_image_brackets_each_with_its_own_mime_type() {
-    let emulator = Emulator::start().await;
+    let emulator = emulator().await;
     model(&emulator, "gpt-image-1")
         .edit("Put these products in one gift basket")
         .image(rgba_png(64, 64))
@@ -81,7 +85,7 @@ async fn several_images_go_as_image_brackets_each_with_its_own_mime_type() {
         .image(webp(64, 64))
         .await
         .expect("edit succeeds");
-    let sent = emulator.last();
+    let sent = last_edit(&emulator);
     assert!(
         sent.files("image").is_empty(),
         "no plain `image` field with several images"
@@ -100,27 +104,27 @@ async fn several_images_go_as_image_brackets_each_with_its_own_mime_type() {
 
 #[tokio::test]
 async fn a_single_jpeg_is_sent_as_image_jpeg_not_octet_stream() {
-    let emulator = Emulator::start().await;
+    let emulator = emulator().await;
     model(&emulator, "gpt-image-1.5")
         .edit("Make it night")
         .image(jpeg(48, 32))
         .await
         .expect("edit succeeds");
-    let sent = emulator.last();
+    let sent = last_edit(&emulator);
     assert_eq!(file_info(sent.files("image")[0]).1, "image/jpeg");
     assert_clean(&emulator);
 }
 
 #[tokio::test]
 async fn gpt_models_never_get_response_format_and_urls_asked_are_data_urls() {
-    let emulator = Emulator::start().await;
+    let emulator = emulator().await;
     let response = model(&emulator, "gpt-image-1")
         .edit("Make it blue")
         .image(rgba_png(64, 64))
         .response_format(ResponseFormat::Url)
         .await
         .expect("edit succeeds");
-    assert!(emulator.last().text("response_format").is_none());
+    assert!(last_edit(&emulator).text("response_format").is_none());
     match &response.images[0].data {
         ImageData::Url(url) => assert!(url.starts_with("data:image/png;base64,"), "{}", &url[..40]),
         other => panic!("expected a data URL, got {other:?}"),
@@ -132,7 +136,7 @@ async fn gpt_models_never_get_response_format_and_urls_asked_are_data_urls() {
 
 #[tokio::test]
 async fn base64_asked_of_a_gpt_model_is_base64() {
-    let emulator = Emulator::start().await;
+    let emulator = emulator().await;
     let response = model(&emulator, "gpt-image-1")
         .edit("Make it blue")
         .image(rgba_png(64, 64))
@@ -144,7 +148,7 @@ async fn base64_asked_of_a_gpt_model_is_base64() {
 
 #[tokio::test]
 async fn typed_options_are_sent_as_their_api_fields() {
-    let emulator = Emulator::start().await;
+    let emulator = emulator().await;
     let response = model(&emulator, "gpt-image-1")
         .edit("Studio lighting")
         .image(rgba_png(64, 64))
@@ -160,7 +164,7 @@ async fn typed_options_are_sent_as_their_api_fields() {
         )
         .await
         .expect("edit succeeds");
-    let sent = emulator.last();
+    let sent = last_edit(&emulator);
     for (name, value) in [
         ("size", "1536x1024"),
         ("quality", "high"),
@@ -178,7 +182,7 @@ async fn typed_options_are_sent_as_their_api_fields() {
 
 #[tokio::test]
 async fn usage_cost_request_id_and_settings_come_back() {
-    let emulator = Emulator::start().await;
+    let emulator = emulator().await;
     let response = model(&emulator, "gpt-image-1")
         .edit("Make it blue")
         .image(rgba_png(64, 64))
@@ -206,58 +210,51 @@ async fn usage_cost_request_id_and_settings_come_back() {
 
 #[tokio::test]
 async fn n_results_come_back_in_order() {
-    let emulator = Emulator::start().await;
+    let emulator = emulator().await;
     let response = model(&emulator, "gpt-image-1-mini")
         .edit("Three takes")
         .image(rgba_png(32, 32))
         .n(3)
         .await
         .expect("edit succeeds");
-    assert_eq!(emulator.last().text("n"), Some("3"));
+    assert_eq!(last_edit(&emulator).text("n"), Some("3"));
     assert_eq!(response.images.len(), 3);
     assert_eq!(response.consume().len(), 3);
 }
 
 #[tokio::test]
 async fn openai_headers_carry_the_key_organization_project_and_user_agent() {
-    let emulator = Emulator::start().await;
-    let provider = builder(&emulator, "gpt-image-1")
+    let emulator = emulator().await;
+    let provider = builder(&emulator)
         .with_organization("org_emu")
         .with_project("proj_emu")
-        .build()
+        .build("gpt-image-1")
         .expect("builds");
     Model::from_provider(Arc::new(provider))
         .edit("x")
         .image(rgba_png(16, 16))
         .await
         .expect("edit succeeds");
-    let headers = emulator.last().headers;
+    let headers = last_edit(&emulator).headers;
     assert_eq!(headers["authorization"], format!("Bearer {EMULATOR_KEY}").as_str());
     assert_eq!(headers["openai-organization"], "org_emu");
     assert_eq!(headers["openai-project"], "proj_emu");
+    assert!(headers["user-agent"].starts_with("msgflux-openai/"), "{headers:?}");
     assert!(
-        headers["user-agent"]
-            .to_str()
-            .expect("ascii")
-            .starts_with("msgflux-openai/")
-    );
-    assert!(
-        headers["content-type"]
-            .to_str()
-            .expect("ascii")
-            .starts_with("multipart/form-data")
+        headers["content-type"].starts_with("multipart/form-data"),
+        "{headers:?}"
     );
 }
 
 #[tokio::test]
 async fn azure_requests_use_the_deployment_route_the_api_key_header_and_no_model() {
-    let emulator = Emulator::start().await;
-    let config = AzureConfig::new(emulator.azure_endpoint(), "gpt-image-1")
+    let emulator = emulator().await;
+    let config = AzureConfig::new(emulator.azure_endpoint())
         .with_api_key(EMULATOR_KEY)
         .with_api_version(EMULATOR_API_VERSION);
     let provider = OpenAIBuilder::azure(config)
         .with_retry(fast_retry())
-        .build()
+        .build("gpt-image-1")
         .expect("builds");
     let model = Model::from_provider(Arc::new(provider));
     assert_eq!(model.id(), "azure/gpt-image-1");
@@ -267,24 +264,24 @@ async fn azure_requests_use_the_deployment_route_the_api_key_header_and_no_model
         .mask(mask(32, 32))
         .await
         .expect("edit succeeds");
-    let sent = emulator.last();
+    let sent = last_edit(&emulator);
     assert_eq!(sent.path, "/openai/deployments/gpt-image-1/images/edits");
     assert_eq!(sent.query.as_deref(), Some("api-version=2025-04-01-preview"));
     assert_eq!(sent.headers["api-key"], EMULATOR_KEY);
-    assert!(sent.headers.get("authorization").is_none());
+    assert!(sent.header("authorization").is_none());
     assert!(sent.text("model").is_none());
     assert_clean(&emulator);
 }
 
 #[tokio::test]
 async fn an_in_memory_image_is_sent_as_png_with_a_name() {
-    let emulator = Emulator::start().await;
+    let emulator = emulator().await;
     let img = image::RgbaImage::from_pixel(16, 16, image::Rgba([1, 2, 3, 255]));
     model(&emulator, "gpt-image-1")
         .edit("x")
         .image(ImageInput::from(img))
         .await
         .expect("edit succeeds");
-    let (filename, mime) = file_info(emulator.last().files("image")[0]);
+    let (filename, mime) = file_info(last_edit(&emulator).files("image")[0]);
     assert_eq!((filename.as_str(), mime.as_str()), ("image.png", "image/png"));
 }

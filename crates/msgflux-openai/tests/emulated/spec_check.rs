@@ -1,14 +1,23 @@
-//! The spec checker itself (it must reject bad requests, or the other tests
-//! prove nothing), and a sweep of every request shape the provider builds.
+//! The contract checker itself (it must reject bad requests, or the other
+//! tests prove nothing), and a sweep of every request shape the provider builds.
 
 use msgflux_core::{EditBuilder, ResponseFormat, Size};
+use msgflux_emulators::engine::{Contract, Part};
+use msgflux_emulators::openai::contract;
 use msgflux_openai::{Background, InputFidelity, OpenAIEditOptions, OutputFormat, Quality};
 
-use crate::support::{assert_clean, bounded, jpeg, mask, model, rgba_png, rgba_png_with_hole, webp};
-use msgflux_openai::emulator::{Emulator, Part, Spec};
+use crate::support::{assert_clean, bounded, emulator, jpeg, mask, model, rgba_png, rgba_png_with_hole, webp};
 
 fn png() -> Vec<u8> {
     rgba_png(8, 8)
+}
+
+fn form() -> String {
+    Contract::request_body("/images/edits", "post", "multipart/form-data")
+}
+
+fn check(parts: &[Part]) -> Vec<String> {
+    contract().check_multipart(&form(), parts)
 }
 
 fn minimal() -> Vec<Part> {
@@ -22,19 +31,27 @@ fn minimal() -> Vec<Part> {
 fn problems_with(extra: Part) -> Vec<String> {
     let mut parts = minimal();
     parts.push(extra);
-    Spec::load().check_edit_multipart(&parts)
+    check(&parts)
 }
 
 #[test]
 fn the_checker_accepts_a_minimal_valid_request() {
-    assert_eq!(Spec::load().check_edit_multipart(&minimal()), Vec::<String>::new());
+    assert_eq!(check(&minimal()), Vec::<String>::new());
 }
 
 #[test]
-fn the_subset_is_the_multipart_edit_operation() {
-    let spec = Spec::load();
-    assert!(spec.request_media_types().contains(&"multipart/form-data".to_string()));
-    let properties = spec.multipart_schema()["properties"].as_object().expect("properties");
+fn the_contract_is_the_multipart_edit_operation() {
+    let contract = contract();
+    assert!(
+        contract
+            .request_media_types("/images/edits", "post")
+            .contains(&"multipart/form-data".to_string())
+    );
+    let properties = contract
+        .document()
+        .pointer("/components/schemas/CreateImageEditRequest/properties")
+        .and_then(serde_json::Value::as_object)
+        .expect("the form's fields");
     for field in [
         "image",
         "prompt",
@@ -59,7 +76,9 @@ fn the_checker_rejects_an_unknown_field() {
 fn the_checker_rejects_a_word_where_an_integer_belongs() {
     let problems = problems_with(Part::text("n", "two"));
     assert!(
-        problems.iter().any(|p| p.contains("`two` is not an integer")),
+        problems
+            .iter()
+            .any(|p| p.contains("\"two\" is not of type") && p.contains("integer")),
         "{problems:?}"
     );
 }
@@ -67,9 +86,17 @@ fn the_checker_rejects_a_word_where_an_integer_belongs() {
 #[test]
 fn the_checker_rejects_an_integer_out_of_range() {
     let problems = problems_with(Part::text("n", "11"));
-    assert!(problems.iter().any(|p| p.contains("maximum 10")), "{problems:?}");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("field /n") && p.contains("maximum of 10")),
+        "{problems:?}"
+    );
     let problems = problems_with(Part::text("partial_images", "4"));
-    assert!(problems.iter().any(|p| p.contains("partial_images")), "{problems:?}");
+    assert!(
+        problems.iter().any(|p| p.contains("field /partial_images")),
+        "{problems:?}"
+    );
 }
 
 #[test]
@@ -84,7 +111,12 @@ fn the_checker_rejects_a_value_outside_an_enum() {
 #[test]
 fn the_checker_rejects_a_bad_boolean_despite_nullable() {
     let problems = problems_with(Part::text("stream", "yes"));
-    assert!(problems.iter().any(|p| p.contains("not a boolean")), "{problems:?}");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("\"yes\" is not of type") && p.contains("boolean")),
+        "{problems:?}"
+    );
     let problems = problems_with(Part::text("stream", "null"));
     assert!(!problems.is_empty(), "a nullable field still takes no `null` text");
 }
@@ -92,8 +124,13 @@ fn the_checker_rejects_a_bad_boolean_despite_nullable() {
 #[test]
 fn the_checker_rejects_text_where_a_file_belongs() {
     let parts = vec![Part::text("prompt", "x"), Part::text("image", "iVBORw0KGgo=")];
-    let problems = Spec::load().check_edit_multipart(&parts);
-    assert!(problems.iter().any(|p| p.starts_with("`image`")), "{problems:?}");
+    let problems = check(&parts);
+    assert!(
+        problems
+            .iter()
+            .any(|p| p == "`image`: text was sent where the contract wants a file"),
+        "{problems:?}"
+    );
 }
 
 #[test]
@@ -102,7 +139,7 @@ fn the_checker_rejects_a_file_where_text_belongs() {
     assert!(
         problems
             .iter()
-            .any(|p| p.contains("a file was sent where the spec wants text")),
+            .any(|p| p == "`size`: a file was sent where the contract wants text"),
         "{problems:?}"
     );
 }
@@ -125,32 +162,40 @@ fn the_checker_rejects_brackets_on_a_field_that_is_not_an_array() {
 #[test]
 fn the_checker_rejects_more_than_16_images() {
     let mut parts = vec![Part::text("prompt", "x")];
-    parts.extend((0..17).map(|_| Part::file("image[]", "a.png", "image/png", png())));
-    let problems = Spec::load().check_edit_multipart(&parts);
-    assert!(problems.iter().any(|p| p.contains("at most 16")), "{problems:?}");
+    parts.extend((0..16).map(|_| Part::file("image[]", "a.png", "image/png", png())));
+    assert_eq!(check(&parts), Vec::<String>::new(), "16 images are allowed");
+    parts.push(Part::file("image[]", "a.png", "image/png", png()));
+    let problems = check(&parts);
+    assert!(problems.iter().any(|p| p.contains("field /image")), "{problems:?}");
 }
 
 #[test]
 fn the_checker_rejects_a_missing_prompt() {
     let parts = vec![Part::file("image", "a.png", "image/png", png())];
-    let problems = Spec::load().check_edit_multipart(&parts);
-    assert_eq!(problems, ["required field `prompt` is missing"]);
+    let problems = check(&parts);
+    assert_eq!(problems, ["\"prompt\" is a required property"]);
 }
 
 #[test]
 fn the_answer_checker_rejects_a_wrong_type() {
-    let spec = Spec::load();
+    let contract = contract();
     let good = serde_json::json!({"created": 1, "data": [{"b64_json": "AAAA"}]});
-    assert!(spec.check_json("ImagesResponse", &good).is_empty());
+    assert!(contract.check(&Contract::component("ImagesResponse"), &good).is_empty());
     let bad = serde_json::json!({"created": "yesterday", "data": [{"b64_json": 5}]});
-    assert_eq!(spec.check_json("ImagesResponse", &bad).len(), 2);
+    let problems = contract.check(&Contract::component("ImagesResponse"), &bad);
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(problems.iter().any(|p| p.contains("at /created")), "{problems:?}");
+    assert!(
+        problems.iter().any(|p| p.contains("at /data/0/b64_json")),
+        "{problems:?}"
+    );
 }
 
 /// Every request shape the provider can produce, sent to the emulator,
 /// which checks each against the spec (and the service's own rules).
 #[tokio::test]
 async fn every_request_shape_the_provider_builds_fits_the_spec() {
-    let emulator = Emulator::start().await;
+    let emulator = emulator().await;
     let dalle = model(&emulator, "dall-e-2");
     let gpt = model(&emulator, "gpt-image-1");
     let mini = model(&emulator, "gpt-image-1-mini");
@@ -207,6 +252,6 @@ async fn every_request_shape_the_provider_builds_fits_the_spec() {
         .await;
         assert!(events.iter().all(Result::is_ok), "{events:?}");
     }
-    assert_eq!(emulator.post_count(), 11);
+    assert_eq!(emulator.edit_count(), 11);
     assert_clean(&emulator);
 }

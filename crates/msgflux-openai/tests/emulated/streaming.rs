@@ -7,8 +7,9 @@ use futures::StreamExt as _;
 use msgflux_core::{EditEvent, Error, ImageData, Model, ResponseFormat};
 use msgflux_openai::OpenAIEditOptions;
 
-use crate::support::{assert_clean, bounded, builder, mask, model, rgba_png};
-use msgflux_openai::emulator::{Emulator, Reply};
+use msgflux_emulators::Fault;
+
+use crate::support::{assert_clean, bounded, builder, emulator, last_edit, mask, model, rgba_png};
 
 async fn collect(model: &Model, partials: Option<u8>, n: u32) -> Vec<msgflux_core::Result<EditEvent>> {
     let mut edit = model
@@ -24,7 +25,7 @@ async fn collect(model: &Model, partials: Option<u8>, n: u32) -> Vec<msgflux_cor
 
 #[tokio::test]
 async fn partial_images_arrive_before_the_completed_result() {
-    let emulator = Emulator::start().await;
+    let emulator = emulator().await;
     let events = collect(&model(&emulator, "gpt-image-1"), Some(2), 1).await;
     assert_eq!(events.len(), 3, "two partial images and the result");
     let indices: Vec<u32> = events
@@ -44,7 +45,7 @@ async fn partial_images_arrive_before_the_completed_result() {
         }
         other => panic!("the last event must be the completed result, got {other:?}"),
     }
-    let sent = emulator.last();
+    let sent = last_edit(&emulator);
     assert_eq!(sent.text("stream"), Some("true"));
     assert_eq!(sent.text("partial_images"), Some("2"));
     assert_clean(&emulator);
@@ -52,7 +53,7 @@ async fn partial_images_arrive_before_the_completed_result() {
 
 #[tokio::test]
 async fn partial_images_follow_the_requested_response_format() {
-    let emulator = Emulator::start().await;
+    let emulator = emulator().await;
     let events = bounded(
         model(&emulator, "gpt-image-1")
             .edit("x")
@@ -71,7 +72,7 @@ async fn partial_images_follow_the_requested_response_format() {
 
 #[tokio::test]
 async fn a_stream_of_two_results_completes_after_both() {
-    let emulator = Emulator::start().await;
+    let emulator = emulator().await;
     let events = collect(&model(&emulator, "gpt-image-1.5"), None, 2).await;
     assert_eq!(events.len(), 1);
     match &events[0] {
@@ -85,11 +86,11 @@ async fn a_stream_of_two_results_completes_after_both() {
 
 #[tokio::test]
 async fn a_stream_that_stalls_ends_with_a_timeout_after_its_partial_images() {
-    let emulator = Emulator::start().await;
-    emulator.script([Reply::StallAfterPartials(1)]);
-    let provider = builder(&emulator, "gpt-image-1")
+    let emulator = emulator().await;
+    emulator.inject(Fault::StallAfterPartials(1));
+    let provider = builder(&emulator)
         .with_read_timeout(Duration::from_millis(300))
-        .build()
+        .build("gpt-image-1")
         .expect("builds");
     let events = collect(&Model::from_provider(Arc::new(provider)), Some(3), 1).await;
     assert!(matches!(events[0], Ok(EditEvent::Partial { index: 0, .. })));
@@ -100,13 +101,13 @@ async fn a_stream_that_stalls_ends_with_a_timeout_after_its_partial_images() {
         other => panic!("expected a timeout, got {other:?}"),
     }
     assert_eq!(events.len(), 2);
-    assert_eq!(emulator.post_count(), 1);
+    assert_eq!(emulator.edit_count(), 1);
 }
 
 #[tokio::test]
 async fn an_error_event_in_the_stream_maps_to_its_error() {
-    let emulator = Emulator::start().await;
-    emulator.script([Reply::StreamErrorAfterPartials(1, "moderation_blocked")]);
+    let emulator = emulator().await;
+    emulator.inject(Fault::StreamErrorAfterPartials(1, "moderation_blocked".into()));
     let events = collect(&model(&emulator, "gpt-image-1"), Some(2), 1).await;
     assert!(matches!(events[0], Ok(EditEvent::Partial { .. })));
     match &events[1] {
@@ -118,8 +119,12 @@ async fn an_error_event_in_the_stream_maps_to_its_error() {
 
 #[tokio::test]
 async fn a_refusal_before_the_stream_starts_is_the_only_event() {
-    let emulator = Emulator::start().await;
-    emulator.script([Reply::error(400, "content_policy_violation", "invalid_request_error")]);
+    let emulator = emulator().await;
+    emulator.inject(Fault::Status {
+        status: 400,
+        code: "content_policy_violation".into(),
+        headers: Vec::new(),
+    });
     let events = collect(&model(&emulator, "gpt-image-1"), Some(1), 1).await;
     assert_eq!(events.len(), 1);
     assert!(matches!(events[0], Err(Error::ContentPolicy(_))));
@@ -129,12 +134,12 @@ async fn a_refusal_before_the_stream_starts_is_the_only_event() {
 async fn a_server_that_ignores_stream_still_gives_the_result() {
     // A 1x1 PNG.
     const ONE_PIXEL: &str = r#"{"created": 1700000000, "data": [{"b64_json": "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="}]}"#;
-    let emulator = Emulator::start().await;
-    emulator.script([Reply::Raw {
+    let emulator = emulator().await;
+    emulator.inject(Fault::Raw {
         status: 200,
-        content_type: "application/json",
-        body: ONE_PIXEL,
-    }]);
+        content_type: "application/json".into(),
+        body: ONE_PIXEL.into(),
+    });
     let events = collect(&model(&emulator, "gpt-image-1"), None, 1).await;
     assert_eq!(events.len(), 1);
     assert!(matches!(&events[0], Ok(EditEvent::Completed(r)) if r.images.len() == 1));
@@ -142,12 +147,12 @@ async fn a_server_that_ignores_stream_still_gives_the_result() {
 
 #[tokio::test]
 async fn dall_e_2_streams_just_the_completed_result() {
-    let emulator = Emulator::start().await;
+    let emulator = emulator().await;
     let events = collect(&model(&emulator, "dall-e-2"), None, 1).await;
     assert_eq!(events.len(), 1);
-    assert!(matches!(events[0], Ok(EditEvent::Completed(_))));
+    assert!(matches!(events[0], Ok(EditEvent::Completed(_))), "{events:?}");
     assert!(
-        emulator.last().text("stream").is_none(),
+        last_edit(&emulator).text("stream").is_none(),
         "dall-e-2 is never asked to stream"
     );
     assert_clean(&emulator);

@@ -1,5 +1,5 @@
 //! Shared test support: fixtures, and a provider pointed at the emulator
-//! (`msgflux_openai::emulator`, feature `emulator`).
+//! (`msgflux_emulators::openai`).
 
 #![allow(dead_code)]
 
@@ -12,7 +12,7 @@ use image::{DynamicImage, Rgb, RgbImage, Rgba, RgbaImage};
 use msgflux_core::{Model, RetryPolicy};
 use msgflux_openai::{OpenAIBuilder, default_retry_policy};
 
-use msgflux_openai::emulator::{EMULATOR_KEY, Emulator};
+pub use msgflux_emulators::openai::{EMULATOR_API_VERSION, EMULATOR_KEY, Emulator};
 
 /// OpenAI's retry policy with millisecond backoffs, so tests never wait long.
 pub fn fast_retry() -> RetryPolicy {
@@ -20,18 +20,27 @@ pub fn fast_retry() -> RetryPolicy {
 }
 
 /// A builder pointed at the emulator, with the right key and fast retries.
-pub fn builder(emulator: &Emulator, model: &str) -> OpenAIBuilder {
+pub fn builder(emulator: &Emulator) -> OpenAIBuilder {
     OpenAIBuilder::new()
         .with_base_url(emulator.base_url())
         .with_api_key(EMULATOR_KEY)
-        .with_model(model)
         .with_retry(fast_retry())
         .with_read_timeout(Duration::from_secs(20))
 }
 
 /// A model on the emulator.
 pub fn model(emulator: &Emulator, name: &str) -> Model {
-    Model::from_provider(Arc::new(builder(emulator, name).build().expect("the provider builds")))
+    Model::from_provider(Arc::new(builder(emulator).build(name).expect("the provider builds")))
+}
+
+/// Starts an emulator on the test's runtime.
+pub async fn emulator() -> Emulator {
+    Emulator::start().await.expect("emulator")
+}
+
+/// The last edit request the emulator received.
+pub fn last_edit(emulator: &Emulator) -> msgflux_emulators::Recorded {
+    emulator.last_edit().expect("an edit request reached the emulator")
 }
 
 /// A sample photo shipped in the repository's assets/.
@@ -50,7 +59,7 @@ fn encode(img: &DynamicImage, format: image::ImageFormat) -> Vec<u8> {
 
 /// An RGBA PNG, opaque.
 pub fn rgba_png(width: u32, height: u32) -> Vec<u8> {
-    msgflux_core::testkit::sample_image(width, height)
+    msgflux_core::kit::testkit::sample_image(width, height)
 }
 
 /// An RGBA PNG whose middle quarter is transparent (dall-e-2 edits there without a mask).
@@ -82,7 +91,7 @@ pub fn webp(width: u32, height: u32) -> Vec<u8> {
 
 /// The standard mask: opaque with a transparent (edit) middle.
 pub fn mask(width: u32, height: u32) -> Vec<u8> {
-    msgflux_core::testkit::sample_mask(width, height)
+    msgflux_core::kit::testkit::sample_mask(width, height)
 }
 
 /// An RGBA PNG of noise, which PNG cannot compress: about `4 * side * side` bytes.

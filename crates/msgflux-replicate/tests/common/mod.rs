@@ -1,5 +1,6 @@
-//! Shared set-up for the tests: an emulator checked against the published
-//! API description, and providers tuned to poll and back off in milliseconds.
+//! Shared set-up for the tests: an emulator (which checks every request
+//! against the committed API description and the models' input schemas),
+//! and providers tuned to poll and back off in milliseconds.
 
 #![allow(dead_code)]
 
@@ -7,16 +8,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use msgflux_core::{Model, RetryPolicy};
-use msgflux_replicate::emulator::{Emulator, SPEC_PATH};
 use msgflux_replicate::{ReplicateBuilder, ReplicateProvider};
 
-/// An emulator that checks every request against `specs/replicate/replicate-openapi.json`.
+// Each test file uses some of these.
+#[allow(unused_imports)]
+pub use msgflux_emulators::replicate::{CANCEL, CREATE, DOWNLOAD, Emulator, MODEL_READ, POLL, UPLOAD};
+
+/// An emulator on the test's runtime.
 pub async fn emulator() -> Emulator {
-    let emulator = Emulator::start().await.expect("emulator starts");
-    emulator
-        .load_spec(SPEC_PATH)
-        .expect("the committed API description loads");
-    emulator
+    Emulator::start().await.expect("emulator")
 }
 
 /// Retries that wait a millisecond instead of seconds (a server's long
@@ -30,7 +30,7 @@ pub fn fast_retries() -> RetryPolicy {
 /// A builder pointed at the emulator, polling every 1-4 ms.
 pub fn builder(emulator: &Emulator) -> ReplicateBuilder {
     ReplicateBuilder::new()
-        .with_api_token(emulator.token())
+        .with_api_token(emulator.key())
         .with_base_url(emulator.base_url())
         .with_poll_interval(Duration::from_millis(1), Duration::from_millis(4))
         .with_retry(fast_retries())
@@ -46,11 +46,11 @@ pub fn model(emulator: &Emulator, model: &str) -> Model {
 
 /// A textured 64x64 PNG and the OpenAI-style mask whose transparent middle quarter is the edit area.
 pub fn image() -> Vec<u8> {
-    msgflux_core::testkit::sample_image(64, 64)
+    msgflux_core::kit::testkit::sample_image(64, 64)
 }
 
 pub fn mask() -> Vec<u8> {
-    msgflux_core::testkit::sample_mask(64, 64)
+    msgflux_core::kit::testkit::sample_mask(64, 64)
 }
 
 /// A sample photo from the repository's assets.
@@ -60,10 +60,11 @@ pub fn asset(name: &str) -> std::path::PathBuf {
         .join(name)
 }
 
-/// Every request the emulator saw fits the API description and the models' schemas.
-pub fn assert_no_violations(emulator: &Emulator) {
-    let violations = emulator.violations();
-    assert!(violations.is_empty(), "requests broke the spec: {violations:#?}");
+/// Every request the emulator saw fits the API description and the models'
+/// schemas, and every answer it gave fits the description.
+pub fn assert_no_problems(emulator: &Emulator) {
+    let problems = emulator.problems();
+    assert!(problems.is_empty(), "requests broke the contract: {problems:#?}");
 }
 
 /// Decodes a `data:` URI input.

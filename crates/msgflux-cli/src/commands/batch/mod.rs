@@ -19,21 +19,20 @@ use clap::Args;
 use futures::StreamExt as _;
 use futures::stream::FuturesUnordered;
 use msgflux::functional::{BatchOptions, DEFAULT_CONCURRENCY, map_stream};
-use msgflux::{EditRequest, EditResponse, Error, OptionValue, Result, Size};
+use msgflux::{EditRequest, EditResponse, Error, OptionValue, Result};
 
 use self::jobs::{Job, JobEntry};
 use self::manifest::{JobError, Manifest, Record, Status};
 use self::report::BatchReport;
-use crate::commands::edit::Format;
 use crate::exit::{self, Exit};
-use crate::model_args::{ConfiguredModel, ModelArgs};
+use crate::model_args::{ConfiguredModel, ModelArgs, RequestArgs};
 use crate::output::Output;
 
 /// Flags of `msgflux batch`.
 #[derive(Debug, Args)]
 pub struct BatchArgs {
     /// The jobs: a .jsonl file ({"prompt": ..., "image": ..., "mask": ..., "n": ..., "id": ...} per line)
-    /// or a .csv file with a header (prompt,image[,mask][,n][,id]). Relative paths are taken against its directory.
+    /// or a .csv file with a header (`prompt,image[,mask][,n][,id]`). Relative paths are taken against its directory.
     #[arg(value_name = "JOBS")]
     pub jobs: PathBuf,
 
@@ -48,48 +47,19 @@ pub struct BatchArgs {
     #[arg(long, value_name = "N", default_value_t = DEFAULT_CONCURRENCY as u64, value_parser = clap::value_parser!(u64).range(1..=256))]
     pub concurrency: u64,
 
-    /// Give up on (and cancel) a job after this many seconds; the batch goes on.
-    #[arg(long, value_name = "SECS", value_parser = crate::parse::seconds)]
-    pub timeout: Option<Duration>,
-
-    /// Variations per job, for jobs that do not set n.
-    #[arg(short = 'n', long = "variations", value_name = "N", default_value_t = 1)]
-    pub n: u32,
-
-    /// Output size, WIDTHxHEIGHT, for every job, where the model lets you choose.
-    #[arg(long, value_name = "WxH", value_parser = crate::parse::size)]
-    pub size: Option<Size>,
-
-    /// How the provider returns results before they are saved.
-    #[arg(long, value_enum, default_value_t = Format::Url)]
-    pub format: Format,
-
-    /// Seed for every job, where the model takes one.
-    #[arg(long, value_name = "N")]
-    pub seed: Option<u64>,
-
-    /// Let the provider fix inputs that break its rules (resize, re-encode) instead of refusing them.
-    #[arg(long)]
-    pub prepare: bool,
+    #[command(flatten)]
+    pub request: RequestArgs,
 }
 
 impl BatchArgs {
     /// The request of one job, with the batch-wide settings.
     fn request(&self, job: &Job, options: &std::collections::BTreeMap<String, OptionValue>) -> EditRequest {
-        let mut request = EditRequest::new(job.prompt.as_str())
-            .images(job.images.iter().cloned())
-            .n(job.n.unwrap_or(self.n))
-            .response_format(self.format.into())
-            .options(options.clone())
-            .prepare(self.prepare);
+        let mut request = self
+            .request
+            .request(&job.prompt, options, job.n)
+            .images(job.images.iter().cloned());
         if let Some(mask) = &job.mask {
             request = request.mask(mask.clone());
-        }
-        if let Some(size) = self.size {
-            request = request.size(size);
-        }
-        if let Some(seed) = self.seed {
-            request = request.seed(seed);
         }
         request
     }
@@ -141,7 +111,7 @@ pub async fn run(args: BatchArgs, output: &Output) -> Result<Exit> {
     let requests: Vec<EditRequest> = runnable.iter().map(|(_, job)| args.request(job, &options)).collect();
     let pending: Vec<Pending> = runnable.into_iter().map(|(pending, _)| pending).collect();
     let mut batch_options = BatchOptions::default().concurrency(args.concurrency as usize);
-    if let Some(timeout) = args.timeout {
+    if let Some(timeout) = args.request.timeout {
         batch_options = batch_options.timeout(timeout);
     }
     let mut edits = map_stream(&model, requests, batch_options);

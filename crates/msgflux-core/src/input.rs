@@ -358,7 +358,7 @@ impl InputLoader {
         if let Some(client) = &self.client {
             return Ok(client.clone());
         }
-        reqwest::Client::builder()
+        crate::kit::http::client_builder()
             .redirect(reqwest::redirect::Policy::limited(self.max_redirects))
             .connect_timeout(Duration::from_secs(10))
             .build()

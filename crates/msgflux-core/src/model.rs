@@ -263,6 +263,9 @@ impl ModelBuilder {
     }
 
     /// A shared HTTP client.
+    ///
+    /// Build it from [`crate::kit::http::client_builder`], which installs the
+    /// rustls provider this workspace compiles (ring).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.config = self.config.with_http_client(client);
         self

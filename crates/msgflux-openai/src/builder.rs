@@ -205,6 +205,9 @@ impl OpenAIBuilder {
 
     /// A shared HTTP client (pool, proxy, TLS settings). Its own connect
     /// timeout applies; the read timeout is still enforced per answer.
+    ///
+    /// Build it from [`msgflux_core::kit::http::client_builder`], which installs the
+    /// rustls provider this workspace compiles (ring).
     pub fn with_http_client(mut self, client: reqwest::Client) -> Self {
         self.http_client = Some(client);
         self
@@ -324,7 +327,7 @@ impl OpenAIBuilder {
         config.headers()?;
         let http = match self.http_client {
             Some(client) => client,
-            None => reqwest::Client::builder()
+            None => msgflux_core::kit::http::client_builder()
                 .connect_timeout(self.connect_timeout)
                 .build()
                 .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?,

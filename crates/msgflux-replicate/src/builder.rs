@@ -177,6 +177,9 @@ impl ReplicateBuilder {
     }
 
     /// Uses this HTTP client (connection pool, proxies, TLS settings).
+    ///
+    /// Build it from [`msgflux_core::kit::http::client_builder`], which installs the
+    /// rustls provider this workspace compiles (ring).
     pub fn with_http_client(mut self, client: reqwest::Client) -> Self {
         self.http_client = Some(client);
         self
@@ -264,7 +267,7 @@ impl ReplicateBuilder {
         let base_url = self.config.parsed_base_url()?;
         let http = match self.http_client {
             Some(client) => client,
-            None => reqwest::Client::builder()
+            None => msgflux_core::kit::http::client_builder()
                 .connect_timeout(Duration::from_secs(5))
                 .redirect(reqwest::redirect::Policy::limited(5))
                 .build()

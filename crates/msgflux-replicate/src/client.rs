@@ -234,7 +234,7 @@ mod tests {
 
     fn client(base: &str) -> ReplicateClient {
         ReplicateClient::new(
-            reqwest::Client::new(),
+            msgflux_core::kit::http::client_builder().build().expect("client"),
             url::Url::parse(base).expect("url"),
             SecretString::from("r8_secret".to_string()),
             RetryPolicy::none(),

@@ -8,7 +8,9 @@ use common::{CREATE, Emulator, UPLOAD, assert_no_problems, emulator};
 use serde_json::json;
 
 async fn post(emulator: &Emulator, path: &str, body: serde_json::Value) -> u16 {
-    reqwest::Client::new()
+    msgflux_core::kit::http::client_builder()
+        .build()
+        .expect("client")
         .post(format!("{}/{path}", emulator.base_url()))
         .bearer_auth(emulator.key())
         .json(&body)

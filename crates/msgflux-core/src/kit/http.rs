@@ -13,6 +13,42 @@ use reqwest::header::HeaderMap;
 
 use crate::error::{Error, ProviderError};
 
+/// A `reqwest` client builder whose TLS is rustls with the ring provider.
+///
+/// Every client this workspace builds starts here. The workspace compiles
+/// reqwest without a built-in crypto provider (aws-lc's C build costs about a
+/// minute of every fresh build), so the first call installs ring as the
+/// process-wide rustls provider; an application that installed its own
+/// provider first keeps it. Call it (or [`install_tls_provider`]) before
+/// building a `reqwest::Client` of your own to inject into a provider.
+///
+/// ```
+/// let client = msgflux_core::kit::http::client_builder()
+///     .connect_timeout(std::time::Duration::from_secs(10))
+///     .build()
+///     .expect("client");
+/// # drop(client);
+/// ```
+pub fn client_builder() -> reqwest::ClientBuilder {
+    install_tls_provider();
+    reqwest::Client::builder()
+}
+
+/// Installs ring as the process-wide rustls crypto provider unless one is
+/// installed already. Idempotent and cheap; [`client_builder`] calls it.
+///
+/// ```
+/// msgflux_core::kit::http::install_tls_provider();
+/// let client = reqwest::Client::new(); // finds the provider
+/// # drop(client);
+/// ```
+pub fn install_tls_provider() {
+    if rustls::crypto::CryptoProvider::get_default().is_none() {
+        // Losing a race to another thread's install is fine: a provider is in place either way.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    }
+}
+
 /// Maps an HTTP status to the semantic error variant, keeping the detail.
 ///
 /// ```

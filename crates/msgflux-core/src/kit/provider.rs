@@ -157,6 +157,9 @@ impl ProviderConfig {
     }
 
     /// Sets the HTTP client.
+    ///
+    /// Build it from [`crate::kit::http::client_builder`], which installs the
+    /// rustls provider this workspace compiles (ring).
     pub fn with_http_client(mut self, client: reqwest::Client) -> Self {
         self.http_client = Some(client);
         self

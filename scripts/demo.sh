@@ -5,7 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cmd=(cargo run --quiet -p msgflux-cli -- edit
+# Only the local provider is compiled for this job: the fastest first build.
+run=(cargo run --quiet -p msgflux-cli --no-default-features --features local --)
+
+cmd=("${run[@]}" edit
     --model local/patchmatch
     --image assets/astronaut.png
     --mask assets/masks/astronaut-shuttle.png

@@ -7,7 +7,7 @@ mod decode;
 mod encode;
 // Rectangles, fit modes and the placement shared by an image and its mask.
 mod geometry;
-// Resampling (fast_image_resize).
+// Resampling (through msgflux-resample).
 mod resize;
 
 // The mask type and its conventions.

@@ -1,7 +1,7 @@
 //! What comes back: delivery URLs or base64, `n` spread over several
 //! predictions in order, expired outputs, metrics and cost.
 
-mod common;
+use crate::common;
 
 use common::{CREATE, DOWNLOAD, assert_no_problems, emulator, image, mask, model};
 use msgflux_core::{Consumed, EditRequest, Error, ResponseFormat};

@@ -4,7 +4,7 @@
 //! Replicate's own faults (failed, cancelled and aborted predictions, poll
 //! errors, deadlines) are in `lifecycle.rs`.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 use std::time::Duration;

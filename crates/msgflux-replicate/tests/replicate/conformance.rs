@@ -2,7 +2,7 @@
 //! schema-mapped one through the emulator: the request checks, and
 //! keep-unmasked on a mask model and on mask-less ones.
 
-mod common;
+use crate::common;
 
 use common::{CREATE, assert_no_problems, emulator, model};
 use msgflux_core::kit::testkit::conformance;

@@ -1,7 +1,7 @@
 //! The provider through msgflux's registry: `replicate/owner/name` ids,
 //! settings, and descriptions without credentials.
 
-mod common;
+use crate::common;
 
 use common::{CREATE, MODEL_READ, assert_no_problems, emulator, image, mask};
 use msgflux_core::kit::ProviderConfig;

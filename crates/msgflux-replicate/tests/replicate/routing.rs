@@ -1,7 +1,7 @@
 //! Which endpoint creates the prediction, decided from the adapter table or
 //! the model's own record, never by trying a paid run.
 
-mod common;
+use crate::common;
 
 use common::{CREATE, Emulator, MODEL_READ, assert_no_problems, emulator, image, mask, model};
 use msgflux_core::{EditRequest, Error};

@@ -2,7 +2,7 @@
 //! the model's convention, data URIs, uploads, URLs passed through, and
 //! values checked before anything is sent.
 
-mod common;
+use crate::common;
 
 use common::{
     CREATE, MODEL_READ, UPLOAD, assert_no_problems, asset, builder, decode_data_uri, emulator, image, mask, model,

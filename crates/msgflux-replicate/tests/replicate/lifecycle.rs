@@ -2,7 +2,7 @@
 //! statuses, faults, retries of the create call, deadlines and cancellation.
 //! The faults every provider shares are in `faults.rs` (core's fault suite).
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

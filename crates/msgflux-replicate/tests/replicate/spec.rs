@@ -2,7 +2,7 @@
 //! models' schemas catch what they should; the other tests rely on them
 //! (`assert_no_problems`) to say that our requests fit the contract.
 
-mod common;
+use crate::common;
 
 use common::{CREATE, Emulator, UPLOAD, assert_no_problems, emulator};
 use serde_json::json;

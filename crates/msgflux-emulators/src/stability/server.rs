@@ -73,6 +73,24 @@ fn error(state: &EmulatorState, status: u16, request_id: &str, name: &str, error
     json_response(status, request_id, &body, &[])
 }
 
+/// A fault this emulator cannot render: recorded as a problem, answered 500.
+fn unsupported(state: &EmulatorState, request_id: &str, problem: String) -> Response {
+    state.journal.answer_problems([problem]);
+    error(
+        state,
+        500,
+        request_id,
+        "internal_error",
+        &["unsupported emulated fault".into()],
+    )
+}
+
+/// An unknown or expired generation, in the document's words.
+fn generation_not_found(state: &EmulatorState, request_id: &str) -> Response {
+    let errors = ["id: the generation either does not exist or has expired.".to_string()];
+    error(state, 404, request_id, "generation_not_found", &errors)
+}
+
 fn json_response(status: u16, request_id: &str, body: &Value, extra: &[(&str, &str)]) -> Response {
     let mut response = Response::builder()
         .status(status)
@@ -355,18 +373,11 @@ async fn edit(
     };
     match outcome {
         Outcome::Answered(response) => response,
-        Outcome::Job { .. } => {
-            state.journal.answer_problems([format!(
-                "{service} is synchronous: a job fault cannot be injected; answered 500"
-            )]);
-            error(
-                &state,
-                500,
-                &request_id,
-                "internal_error",
-                &["unsupported emulated fault".into()],
-            )
-        }
+        Outcome::Job { .. } => unsupported(
+            &state,
+            &request_id,
+            format!("{service} is synchronous: a job fault cannot be injected; answered 500"),
+        ),
         Outcome::Image {
             not_an_image,
             finish_reason,
@@ -467,12 +478,11 @@ async fn outcome_of(state: &EmulatorState, request_id: &str, fault: Fault) -> Ou
             finish_reason: None,
         },
         Fault::Job { polls, end } => Outcome::Job { polls, end },
-        other => {
-            state
-                .journal
-                .answer_problems([format!("the Stability emulator cannot inject {other:?}; answered 500")]);
-            answered(500, "internal_error", "unsupported emulated fault")
-        }
+        other => Outcome::Answered(unsupported(
+            state,
+            request_id,
+            format!("the Stability emulator cannot inject {other:?}; answered 500"),
+        )),
     }
 }
 
@@ -569,42 +579,23 @@ async fn result(State(state): State<Arc<EmulatorState>>, Path(id): Path<String>,
     );
     if !authorised(&headers) {
         // The document: a result is only found with the key that started it.
-        return error(
-            &state,
-            404,
-            &request_id,
-            "generation_not_found",
-            &["id: the generation either does not exist or has expired.".into()],
-        );
+        return generation_not_found(&state, &request_id);
     }
     if let Some(fault) = state.script.take(POLL, false, None) {
         return match outcome_of(&state, &request_id, fault).await {
             Outcome::Answered(response) => response,
-            _ => {
-                state
-                    .journal
-                    .answer_problems(["a poll fault must be an error answer; answered 500".to_string()]);
-                error(
-                    &state,
-                    500,
-                    &request_id,
-                    "internal_error",
-                    &["unsupported emulated fault".into()],
-                )
-            }
+            _ => unsupported(
+                &state,
+                &request_id,
+                "a poll fault must be an error answer; answered 500".into(),
+            ),
         };
     }
     let generation = {
         let mut generations = lock(&state.generations);
         let Some(generation) = generations.get_mut(&id) else {
             drop(generations);
-            return error(
-                &state,
-                404,
-                &request_id,
-                "generation_not_found",
-                &["id: the generation either does not exist or has expired.".into()],
-            );
+            return generation_not_found(&state, &request_id);
         };
         if generation.polls_left > 0 {
             generation.polls_left = generation
@@ -624,13 +615,7 @@ async fn result(State(state): State<Arc<EmulatorState>>, Path(id): Path<String>,
     match generation.end {
         Some(fault) => match outcome_of(&state, &request_id, fault).await {
             Outcome::Answered(response) => response,
-            _ => error(
-                &state,
-                500,
-                &request_id,
-                "internal_error",
-                &["unsupported emulated end".into()],
-            ),
+            _ => unsupported(&state, &request_id, "a generation must end with an error answer".into()),
         },
         None => Finished {
             image: generation.image,

@@ -7,5 +7,7 @@ pub mod engine;
 pub mod openai;
 // Replicate's predictions, files, models and deployments.
 pub mod replicate;
+// Stability AI's v2beta edit services and the results poll.
+pub mod stability;
 
 pub use engine::{Fault, JobEnd, Recorded};

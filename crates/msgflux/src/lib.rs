@@ -25,6 +25,10 @@ pub mod providers {
     #[cfg(feature = "replicate")]
     pub use msgflux_replicate as replicate;
 
+    /// Stability AI v2beta edit services (feature `stability`).
+    #[cfg(feature = "stability")]
+    pub use msgflux_stability as stability;
+
     /// Offline content-aware fill (feature `local`).
     #[cfg(feature = "local")]
     pub use msgflux_local as local;
@@ -54,5 +58,6 @@ builtin_providers![
     ("openai", "openai"),
     ("azure", "openai"),
     ("replicate", "replicate"),
+    ("stability", "stability"),
     ("local", "local"),
 ];

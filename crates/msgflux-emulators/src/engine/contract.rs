@@ -69,6 +69,39 @@ impl Contract {
         }
     }
 
+    /// Replaces the value at `pointer` (a JSON pointer into the document,
+    /// `/paths/~1edit/post/...`) with `value`, normalised like the rest: for
+    /// a published document that contradicts its own service (a required
+    /// field the service does not take, bounds the reference pages correct).
+    /// Each emulator lists its corrections, with the reason, beside its
+    /// contract file; a pointer that names nothing is a problem of every
+    /// check, never silently ignored.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use msgflux_emulators::engine::Contract;
+    /// let contract = Contract::from_value("demo", json!({"components": {"schemas": {"Form": {
+    ///     "type": "object", "required": ["image", "prompt"], "properties": {"image": {"type": "string"}}
+    /// }}}}))
+    /// .with_correction("/components/schemas/Form/required", json!(["image"]));
+    /// assert!(contract.check(&Contract::component("Form"), &json!({"image": "x"})).is_empty());
+    /// ```
+    pub fn with_correction(mut self, pointer: &str, mut value: Value) -> Self {
+        normalise(&mut value);
+        match self.document.pointer_mut(pointer) {
+            Some(slot) => *slot = value,
+            None => {
+                let problem = format!(
+                    "{}: the correction at {pointer} names nothing in the document",
+                    self.name
+                );
+                self.unreadable.get_or_insert(problem);
+            }
+        }
+        self.validators.get_mut().unwrap_or_else(|e| e.into_inner()).clear();
+        self
+    }
+
     /// The normalised document.
     pub fn document(&self) -> &Value {
         &self.document
@@ -452,6 +485,13 @@ mod tests {
         assert_eq!(problems.len(), 1, "{problems:?}");
         let problems = contract.check(&Contract::component("Nowhere"), &json!({}));
         assert!(problems[0].contains("no schema"), "{problems:?}");
+    }
+
+    #[test]
+    fn a_correction_that_names_nothing_is_a_problem_of_every_check() {
+        let contract = form_contract().with_correction("/components/schemas/Nowhere/required", json!([]));
+        let problems = contract.check(&Contract::component("Form"), &json!({}));
+        assert!(problems[0].contains("names nothing"), "{problems:?}");
     }
 
     #[test]

@@ -7,5 +7,7 @@ pub mod engine;
 pub mod openai;
 // Replicate's predictions, files, models and deployments.
 pub mod replicate;
+// Black Forest Labs' FLUX API: submits, `get_result` polls, signed result URLs.
+pub mod bfl;
 
 pub use engine::{Fault, JobEnd, Recorded};

@@ -25,6 +25,10 @@ pub mod providers {
     #[cfg(feature = "replicate")]
     pub use msgflux_replicate as replicate;
 
+    /// Black Forest Labs' FLUX API (feature `bfl`).
+    #[cfg(feature = "bfl")]
+    pub use msgflux_bfl as bfl;
+
     /// Offline content-aware fill (feature `local`).
     #[cfg(feature = "local")]
     pub use msgflux_local as local;
@@ -54,5 +58,6 @@ builtin_providers![
     ("openai", "openai"),
     ("azure", "openai"),
     ("replicate", "replicate"),
+    ("bfl", "bfl"),
     ("local", "local"),
 ];

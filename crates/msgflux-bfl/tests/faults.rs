@@ -8,9 +8,8 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{Emulator, FILL, SUBMIT, assert_no_problems, builder, emulator, model};
+use common::{Emulator, FILL, SUBMIT, assert_no_problems, builder, emulator, masked_request, model};
 use msgflux_core::kit::testkit::conformance::faults::{self, FaultHarness, InjectedFault};
-use msgflux_core::kit::testkit::{sample_image, sample_mask};
 use msgflux_core::{EditRequest, Error, Model};
 use msgflux_emulators::Fault;
 
@@ -52,9 +51,7 @@ impl FaultHarness for Harness {
 }
 
 fn request() -> EditRequest {
-    EditRequest::new("a red door")
-        .image(sample_image(64, 64))
-        .mask(sample_mask(64, 64))
+    masked_request("a red door")
 }
 
 #[tokio::test]

@@ -4,21 +4,14 @@
 
 mod common;
 
-use common::{DOWNLOAD, EXPAND, FILL, FLUX2, SUBMIT, assert_no_problems, builder, emulator, model};
-use msgflux_core::kit::testkit::{sample_image, sample_mask};
+use common::{DOWNLOAD, EXPAND, FILL, FLUX2, SUBMIT, assert_no_problems, builder, emulator, masked_request, model};
+use msgflux_core::kit::testkit::sample_image;
 use msgflux_core::{EditRequest, ImageData, ResponseFormat, Size};
 
 #[tokio::test]
 async fn the_key_goes_in_x_key_to_the_api_and_never_to_the_delivery_host() {
     let emulator = emulator().await;
-    model(&emulator, FILL)
-        .call(
-            EditRequest::new("x")
-                .image(sample_image(64, 64))
-                .mask(sample_mask(64, 64)),
-        )
-        .await
-        .expect("edit");
+    model(&emulator, FILL).call(masked_request("x")).await.expect("edit");
     for request in emulator.requests() {
         let key = request.header("x-key");
         if request.operation == DOWNLOAD {
@@ -35,9 +28,7 @@ async fn fill_gets_the_mask_white_where_it_repaints() {
     let emulator = emulator().await;
     let response = model(&emulator, FILL)
         .call(
-            EditRequest::new("a red door")
-                .image(sample_image(64, 64))
-                .mask(sample_mask(64, 64))
+            masked_request("a red door")
                 .option("output_format", "png")
                 .response_format(ResponseFormat::Base64),
         )
@@ -159,14 +150,7 @@ async fn expand_reads_a_padded_canvas_from_a_border_mask() {
 #[tokio::test]
 async fn url_results_are_data_urls_because_bfls_expire() {
     let emulator = emulator().await;
-    let response = model(&emulator, FILL)
-        .call(
-            EditRequest::new("x")
-                .image(sample_image(64, 64))
-                .mask(sample_mask(64, 64)),
-        )
-        .await
-        .expect("edit");
+    let response = model(&emulator, FILL).call(masked_request("x")).await.expect("edit");
     match &response.images[0].data {
         ImageData::Url(url) => assert!(url.starts_with("data:image/jpeg;base64,"), "{}", &url[..40]),
         other => panic!("expected a URL, got {other:?}"),
@@ -184,14 +168,7 @@ async fn url_results_are_saved_files_with_save_dir() {
         .build(FILL)
         .expect("builds");
     let model = msgflux_core::Model::from_provider(std::sync::Arc::new(provider));
-    let response = model
-        .call(
-            EditRequest::new("x")
-                .image(sample_image(64, 64))
-                .mask(sample_mask(64, 64)),
-        )
-        .await
-        .expect("edit");
+    let response = model.call(masked_request("x")).await.expect("edit");
     let ImageData::Url(url) = &response.images[0].data else {
         panic!("expected a URL");
     };

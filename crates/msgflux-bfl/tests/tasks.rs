@@ -6,15 +6,13 @@ mod common;
 
 use std::time::Duration;
 
-use common::{DOWNLOAD, FILL, KONTEXT, POLL, SUBMIT, assert_no_problems, emulator, model};
-use msgflux_core::kit::testkit::{sample_image, sample_mask};
+use common::{DOWNLOAD, FILL, KONTEXT, POLL, SUBMIT, assert_no_problems, emulator, masked_request, model};
+use msgflux_core::kit::testkit::sample_image;
 use msgflux_core::{EditRequest, Error};
 use msgflux_emulators::{Fault, JobEnd};
 
 fn fill_request() -> EditRequest {
-    EditRequest::new("a red door")
-        .image(sample_image(64, 64))
-        .mask(sample_mask(64, 64))
+    masked_request("a red door")
 }
 
 fn kontext_request() -> EditRequest {

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use msgflux_bfl::BflBuilder;
-use msgflux_core::{Model, RetryPolicy};
+use msgflux_core::kit::testkit::{sample_image, sample_mask};
+use msgflux_core::{EditRequest, Model, RetryPolicy};
 pub use msgflux_emulators::bfl::{DOWNLOAD, Emulator, POLL, SUBMIT};
 
 pub const FILL: &str = "flux-pro-1.0-fill";
@@ -40,4 +41,11 @@ pub fn model(emulator: &Emulator, id: &str) -> Model {
 pub fn assert_no_problems(emulator: &Emulator) {
     let problems = emulator.problems();
     assert!(problems.is_empty(), "{problems:#?}");
+}
+
+/// A 64x64 sample photo with the sample mask (a transparent middle quarter).
+pub fn masked_request(prompt: &str) -> EditRequest {
+    EditRequest::new(prompt)
+        .image(sample_image(64, 64))
+        .mask(sample_mask(64, 64))
 }

@@ -9,5 +9,7 @@ pub mod openai;
 pub mod replicate;
 // Stability AI's v2beta edit services and the results poll.
 pub mod stability;
+// Black Forest Labs' FLUX API: submits, `get_result` polls, signed result URLs.
+pub mod bfl;
 
 pub use engine::{Fault, JobEnd, Recorded};

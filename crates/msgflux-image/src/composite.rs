@@ -237,10 +237,9 @@ pub fn keep_unmasked(
     } else {
         DynamicImage::ImageRgb8(DynamicImage::ImageRgba8(composite).to_rgb8())
     };
-    let setting = match answer.format {
-        msgflux_core::ImageFormat::Jpeg => crate::encode::EncodeSetting::Jpeg { quality: 92 },
-        _ => crate::encode::EncodeSetting::Png(crate::encode::PngLevel::Fast),
-    };
+    // Always lossless: re-encoding a JPEG answer as JPEG would change the
+    // pixels outside the mask that were just pasted back bit for bit.
+    let setting = crate::encode::EncodeSetting::Png(crate::encode::PngLevel::Fast);
     let bytes = crate::encode::encode(&composite, setting, what)?;
     let report = msgflux_core::UnmaskedReport::new(leak, (answered != size).then_some(answered), KEEP_UNMASKED_FEATHER);
     Ok((bytes, report))
@@ -263,3 +262,30 @@ impl msgflux_core::kit::KeepUnmasked for PipelineStep {
 }
 
 msgflux_core::register_keep_unmasked!(PipelineStep);
+
+#[cfg(test)]
+mod tests {
+    use image::{DynamicImage, Rgb, RgbImage};
+
+    use super::*;
+    use crate::encode::{EncodeSetting, encode};
+
+    #[test]
+    fn a_jpeg_answer_keeps_every_pixel_outside_the_mask_bit_for_bit() {
+        let original = RgbImage::from_fn(64, 64, |x, y| Rgb([(x * 4) as u8, (y * 4) as u8, 140]));
+        let original = DynamicImage::ImageRgb8(original);
+        let original_png = crate::encode_png(&original).expect("png");
+        let mask = Mask::rectangle(64, 64, Rect::new(16, 16, 32, 32))
+            .to_png(msgflux_core::MaskConvention::TransparentIsEdit)
+            .expect("mask");
+        let answer = DynamicImage::ImageRgb8(RgbImage::from_pixel(64, 64, Rgb([200, 30, 30])));
+        let jpeg = encode(&answer, EncodeSetting::Jpeg { quality: 90 }, "result").expect("jpeg");
+        let (bytes, _) = keep_unmasked(&original_png, &mask, &jpeg, "result").expect("kept");
+        let kept = image::load_from_memory(&bytes).expect("decodes").to_rgb8();
+        for (x, y, px) in kept.enumerate_pixels() {
+            if !(16..48).contains(&x) || !(16..48).contains(&y) {
+                assert_eq!(px, original.as_rgb8().expect("rgb").get_pixel(x, y), "({x}, {y})");
+            }
+        }
+    }
+}

@@ -29,6 +29,10 @@ pub mod providers {
     #[cfg(feature = "stability")]
     pub use msgflux_stability as stability;
 
+    /// Black Forest Labs' FLUX API (feature `bfl`).
+    #[cfg(feature = "bfl")]
+    pub use msgflux_bfl as bfl;
+
     /// Offline content-aware fill (feature `local`).
     #[cfg(feature = "local")]
     pub use msgflux_local as local;
@@ -59,5 +63,6 @@ builtin_providers![
     ("azure", "openai"),
     ("replicate", "replicate"),
     ("stability", "stability"),
+    ("bfl", "bfl"),
     ("local", "local"),
 ];

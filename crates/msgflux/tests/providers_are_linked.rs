@@ -19,6 +19,12 @@ fn stability_is_registered_when_its_feature_is_on() {
     assert!(msgflux::Registry::global().get("stability").is_ok());
 }
 
+#[cfg(feature = "bfl")]
+#[test]
+fn bfl_is_registered_when_its_feature_is_on() {
+    assert!(msgflux::Registry::global().get("bfl").is_ok());
+}
+
 #[cfg(feature = "local")]
 #[test]
 fn local_is_registered_when_its_feature_is_on() {

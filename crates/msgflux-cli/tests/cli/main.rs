@@ -8,6 +8,7 @@
 mod common;
 
 mod batch;
+mod bfl;
 mod compare;
 mod edit;
 mod leak;

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 use msgflux_emulators::engine::Emulated;
-use msgflux_emulators::{Fault, openai, replicate, stability};
+use msgflux_emulators::{Fault, bfl, openai, replicate, stability};
 
 /// Serves an emulator on 127.0.0.1, or runs a command against it.
 #[derive(Debug, Parser)]
@@ -37,7 +37,8 @@ struct Args {
     #[arg(long, value_name = "MS", default_value_t = 0)]
     latency_ms: u64,
 
-    /// Polls each prediction (Replicate) or asynchronous generation (Stability) takes.
+    /// Polls each asynchronous job takes before it ends (Replicate predictions,
+    /// Stability generations, BFL tasks, fal requests).
     #[arg(long, value_name = "N", default_value_t = 2)]
     polls: u32,
 
@@ -68,6 +69,7 @@ enum Provider {
     Openai,
     Replicate,
     Stability,
+    Bfl,
 }
 
 fn parse_fault(text: &str) -> Result<Fault, String> {
@@ -113,6 +115,15 @@ async fn start(args: &Args) -> std::io::Result<Box<dyn Emulated>> {
         }
         Provider::Stability => {
             let emulator = stability::Emulator::start_on(args.port).await?;
+            emulator.set_default_polls(args.polls);
+            emulator.set_leak(args.leak);
+            if let Some(fault) = &args.first_fault {
+                emulator.inject(fault.clone());
+            }
+            Box::new(emulator)
+        }
+        Provider::Bfl => {
+            let emulator = bfl::Emulator::start_on(args.port).await?;
             emulator.set_default_polls(args.polls);
             emulator.set_leak(args.leak);
             if let Some(fault) = &args.first_fault {

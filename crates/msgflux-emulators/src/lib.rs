@@ -7,5 +7,7 @@ pub mod engine;
 pub mod openai;
 // Replicate's predictions, files, models and deployments.
 pub mod replicate;
+// fal.ai's queue (submit, status, result, cancel), storage uploads and the apps' OpenAPI schemas.
+pub mod fal;
 
 pub use engine::{Fault, JobEnd, Recorded};

@@ -82,14 +82,19 @@ impl FalClient {
             Service::Storage => &self.storage,
             Service::Platform => &self.platform,
         };
-        format!("{}/{}", base.as_str().trim_end_matches('/'), path.trim_start_matches('/'))
+        format!(
+            "{}/{}",
+            base.as_str().trim_end_matches('/'),
+            path.trim_start_matches('/')
+        )
     }
 
     /// A request to one of fal's own services, carrying the key (the
     /// header is marked sensitive, so it never shows in debug output).
     /// A URL outside those services is refused: the key goes nowhere else.
     pub(crate) fn authorised(&self, method: reqwest::Method, url: &str) -> Result<reqwest::RequestBuilder> {
-        let parsed = url::Url::parse(url).map_err(|e| invalid_response(format!("{} is not a URL: {e}", redact_url(url))))?;
+        let parsed =
+            url::Url::parse(url).map_err(|e| invalid_response(format!("{} is not a URL: {e}", redact_url(url))))?;
         if ![&self.queue, &self.storage, &self.platform]
             .iter()
             .any(|base| same_origin(base, &parsed))
@@ -149,7 +154,9 @@ impl FalClient {
     /// GETs a URL of fal's services and reads its JSON (retried: reads are idempotent).
     pub(crate) async fn get_json<T: DeserializeOwned>(&self, url: &str, what: &str) -> Result<(u16, T)> {
         let answer = self
-            .send(what, Idempotency::Idempotent, || self.authorised(reqwest::Method::GET, url))
+            .send(what, Idempotency::Idempotent, || {
+                self.authorised(reqwest::Method::GET, url)
+            })
             .await?;
         Ok((answer.status, decode_json(&answer, what)?))
     }
@@ -278,7 +285,11 @@ mod tests {
         let url = |u: &str| url::Url::parse(u).expect("url");
         FalClient::new(
             msgflux_core::kit::http::client_builder().build().expect("client"),
-            (url("https://queue.fal.run"), url("https://rest.fal.ai"), url("https://api.fal.ai/v1")),
+            (
+                url("https://queue.fal.run"),
+                url("https://rest.fal.ai"),
+                url("https://api.fal.ai/v1"),
+            ),
             SecretString::from("fal-secret".to_string()),
             RetryPolicy::none(),
             Duration::from_secs(1),
@@ -288,9 +299,19 @@ mod tests {
     #[test]
     fn the_key_goes_to_fal_services_only() {
         let c = client();
-        assert!(c.authorised(reqwest::Method::GET, "https://queue.fal.run/fal-ai/x/requests/1/status").is_ok());
-        assert!(c.authorised(reqwest::Method::GET, "https://api.fal.ai/v1/models").is_ok());
-        for elsewhere in ["https://evil.example.com/a", "http://queue.fal.run/a", "https://queue.fal.run.evil.com/a"] {
+        assert!(
+            c.authorised(reqwest::Method::GET, "https://queue.fal.run/fal-ai/x/requests/1/status")
+                .is_ok()
+        );
+        assert!(
+            c.authorised(reqwest::Method::GET, "https://api.fal.ai/v1/models")
+                .is_ok()
+        );
+        for elsewhere in [
+            "https://evil.example.com/a",
+            "http://queue.fal.run/a",
+            "https://queue.fal.run.evil.com/a",
+        ] {
             assert!(c.authorised(reqwest::Method::GET, elsewhere).is_err(), "{elsewhere}");
         }
     }
@@ -314,6 +335,9 @@ mod tests {
             client().url(Service::Queue, "/fal-ai/flux-pro/kontext"),
             "https://queue.fal.run/fal-ai/flux-pro/kontext"
         );
-        assert_eq!(client().url(Service::Platform, "models"), "https://api.fal.ai/v1/models");
+        assert_eq!(
+            client().url(Service::Platform, "models"),
+            "https://api.fal.ai/v1/models"
+        );
     }
 }

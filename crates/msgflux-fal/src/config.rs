@@ -166,7 +166,9 @@ fn parse(what: &str, text: &str) -> Result<url::Url> {
     let url = url::Url::parse(text)
         .map_err(|e| Error::config(format!("the fal {what} URL `{text}` is not a valid URL: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(Error::config(format!("the fal {what} URL `{text}` must use http or https")));
+        return Err(Error::config(format!(
+            "the fal {what} URL `{text}` must use http or https"
+        )));
     }
     Ok(url)
 }

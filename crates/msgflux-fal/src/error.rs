@@ -48,7 +48,11 @@ struct FieldError {
 }
 
 /// Error types that mean the content was refused.
-const POLICY_TYPES: &[&str] = &["content_policy_violation", "nsfw_content_detected", "content_moderation"];
+const POLICY_TYPES: &[&str] = &[
+    "content_policy_violation",
+    "nsfw_content_detected",
+    "content_moderation",
+];
 
 /// Maps an error answer of fal to a msgflux error.
 pub(crate) fn parse_error(status: u16, headers: &HeaderMap, body: &[u8]) -> Error {
@@ -79,8 +83,11 @@ pub(crate) fn parse_error(status: u16, headers: &HeaderMap, body: &[u8]) -> Erro
         _ => Vec::new(),
     };
     if let Some(policy) = fields.iter().find(|f| POLICY_TYPES.contains(&f.kind.as_str())) {
-        let detail = with_common(ProviderError::new(FAL_SCHEME, non_empty(&policy.msg, "the content was refused")))
-            .with_code(policy.kind.clone());
+        let detail = with_common(ProviderError::new(
+            FAL_SCHEME,
+            non_empty(&policy.msg, "the content was refused"),
+        ))
+        .with_code(policy.kind.clone());
         return Error::ContentPolicy(Box::new(detail));
     }
     if status == 422
@@ -88,7 +95,14 @@ pub(crate) fn parse_error(status: u16, headers: &HeaderMap, body: &[u8]) -> Erro
     {
         let rules: Vec<String> = fields
             .iter()
-            .map(|f| format!("{}: {} ({})", field_name(&f.loc), non_empty(&f.msg, "is invalid"), f.kind))
+            .map(|f| {
+                format!(
+                    "{}: {} ({})",
+                    field_name(&f.loc),
+                    non_empty(&f.msg, "is invalid"),
+                    f.kind
+                )
+            })
             .collect();
         return Error::invalid(
             field_name(&first.loc),
@@ -110,11 +124,16 @@ pub(crate) fn parse_error(status: u16, headers: &HeaderMap, body: &[u8]) -> Erro
             .unwrap_or_else(|| http::body_snippet(body)),
     };
     let mut detail = with_common(ProviderError::new(FAL_SCHEME, text.clone()));
-    if let Some(kind) = error_type.as_deref().or_else(|| fields.first().map(|f| f.kind.as_str())) {
+    if let Some(kind) = error_type
+        .as_deref()
+        .or_else(|| fields.first().map(|f| f.kind.as_str()))
+    {
         detail = detail.with_code(kind.to_string());
     }
     let lower = text.to_ascii_lowercase();
-    if matches!(status, 402 | 403) && (lower.contains("balance") || lower.contains("locked") || lower.contains("credit")) {
+    if matches!(status, 402 | 403)
+        && (lower.contains("balance") || lower.contains("locked") || lower.contains("credit"))
+    {
         return Error::QuotaExceeded(Box::new(detail.with_should_retry(Some(false))));
     }
     if status == 504 && http::first_header(headers, &["x-fal-request-timeout-type"]).as_deref() == Some("user") {
@@ -207,7 +226,11 @@ mod tests {
 
     #[test]
     fn a_429_keeps_its_retry_after() {
-        let err = parse_error(429, &headers(&[("retry-after", "2")]), br#"{"detail":"Too many requests"}"#);
+        let err = parse_error(
+            429,
+            &headers(&[("retry-after", "2")]),
+            br#"{"detail":"Too many requests"}"#,
+        );
         assert!(matches!(err, Error::RateLimited(_)), "{err:?}");
         assert_eq!(err.retry_after(), Some(Duration::from_secs(2)));
     }
@@ -216,7 +239,10 @@ mod tests {
     fn infrastructure_errors_keep_their_type_and_retry_advice() {
         let err = parse_error(
             503,
-            &headers(&[("x-fal-error-type", "runner_scheduling_failure"), ("x-fal-retryable", "true")]),
+            &headers(&[
+                ("x-fal-error-type", "runner_scheduling_failure"),
+                ("x-fal-retryable", "true"),
+            ]),
             br#"{"detail":"Runner scheduling failed","error_type":"runner_scheduling_failure"}"#,
         );
         assert!(matches!(err, Error::Server(_)), "{err:?}");

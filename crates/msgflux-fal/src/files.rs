@@ -72,7 +72,9 @@ async fn upload(client: &FalClient, bytes: Bytes, mime: &str, file_name: &str) -
         .await?;
     let initiated: InitiatedUpload = decode_json(&answer, "reading the upload URLs")?;
     if initiated.file_url.is_empty() || initiated.upload_url.is_empty() {
-        return Err(invalid_response("fal storage answered without an upload or file URL".into()));
+        return Err(invalid_response(
+            "fal storage answered without an upload or file URL".into(),
+        ));
     }
     client.put_upload(&initiated.upload_url, bytes.clone(), mime).await?;
     tracing::debug!(bytes = bytes.len(), "uploaded an input file to fal storage");

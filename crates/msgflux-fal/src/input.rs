@@ -72,7 +72,10 @@ pub(crate) fn check_rules(adapter: &Adapter, request: &LoadedRequest, violations
         if !request.options.contains_key(name) {
             violations.push(
                 format!("option {name}"),
-                format!("{} requires `{name}`, which no request field fills; pass it as an option", adapter.app),
+                format!(
+                    "{} requires `{name}`, which no request field fills; pass it as an option",
+                    adapter.app
+                ),
             );
         }
     }
@@ -82,7 +85,11 @@ pub(crate) fn check_rules(adapter: &Adapter, request: &LoadedRequest, violations
 }
 
 /// The app's input for a request whose files are `values`.
-pub(crate) fn build_input(adapter: &Adapter, request: &LoadedRequest, values: &InputValues) -> Result<Map<String, Value>> {
+pub(crate) fn build_input(
+    adapter: &Adapter,
+    request: &LoadedRequest,
+    values: &InputValues,
+) -> Result<Map<String, Value>> {
     let mut violations = Violations::new();
     check_rules(adapter, request, &mut violations);
     violations.into_result()?;
@@ -126,7 +133,12 @@ pub(crate) fn build_input(adapter: &Adapter, request: &LoadedRequest, values: &I
     }
     // Lossless results unless asked otherwise: keep-unmasked pastes the
     // original back without a JPEG seam, and the result is what the model made.
-    if !input.contains_key("output_format") && adapter.capabilities.option("output_format").is_some_and(|o| o.parse("png").is_ok()) {
+    if !input.contains_key("output_format")
+        && adapter
+            .capabilities
+            .option("output_format")
+            .is_some_and(|o| o.parse("png").is_ok())
+    {
         input.insert("output_format".into(), Value::String("png".into()));
     }
     Ok(input)
@@ -172,7 +184,9 @@ mod tests {
     fn safety_tolerance_is_sent_as_text() {
         let adapter = builtin("fal-ai/flux-pro/v1/fill").expect("adapter");
         let mut request = loaded_request(64, 64);
-        request.options.insert("safety_tolerance".into(), OptionValue::Integer(3));
+        request
+            .options
+            .insert("safety_tolerance".into(), OptionValue::Integer(3));
         let input = build_input(&adapter, &request, &InputValues::placeholders(&request)).expect("input");
         assert_eq!(input["safety_tolerance"], "3");
     }

@@ -27,7 +27,9 @@ mod pricing;
 mod provider;
 
 pub use builder::FalBuilder;
-pub use config::{BASE_URL_ENV, DEFAULT_PLATFORM_URL, DEFAULT_QUEUE_URL, DEFAULT_STORAGE_URL, FalConfig, FalSettings, KEY_ENV};
+pub use config::{
+    BASE_URL_ENV, DEFAULT_PLATFORM_URL, DEFAULT_QUEUE_URL, DEFAULT_STORAGE_URL, FalConfig, FalSettings, KEY_ENV,
+};
 pub use models::BUILTIN_MODELS;
 pub use provider::FalProvider;
 pub use registration::{FAL_REGISTRATION, FAL_SCHEME, register};

@@ -224,25 +224,30 @@ pub(crate) fn builtin(app: &str) -> Option<Adapter> {
     let list = || ImageField::List("image_urls".into());
     let adapter = match app {
         // Instruction editing: no mask (the pipeline keeps it to paste the original back).
-        "fal-ai/flux-pro/kontext" | "fal-ai/flux-pro/kontext/max" => Adapter::new(app, AdapterSource::BuiltIn, single())
-            .with_prompt("prompt")
-            .with_count("num_images", 4)
-            .with_seed("seed")
-            .with_option(
-                OptionSpec::choice(
-                    "aspect_ratio",
-                    &["21:9", "16:9", "4:3", "3:2", "1:1", "2:3", "3:4", "9:16", "9:21"],
-                    "aspect ratio of the result (default: the input's)",
-                ),
-                Text,
-            )
-            .with_option(
-                OptionSpec::number("guidance_scale", 1.0..=20.0, "prompt adherence (default 3.5)"),
-                Number,
-            )
-            .with_option(safety("2"), Text)
-            .with_option(OptionSpec::bool("enhance_prompt", "let the model rewrite the prompt"), Boolean)
-            .with_option(output_format(&["jpeg", "png"], "jpeg"), Text),
+        "fal-ai/flux-pro/kontext" | "fal-ai/flux-pro/kontext/max" => {
+            Adapter::new(app, AdapterSource::BuiltIn, single())
+                .with_prompt("prompt")
+                .with_count("num_images", 4)
+                .with_seed("seed")
+                .with_option(
+                    OptionSpec::choice(
+                        "aspect_ratio",
+                        &["21:9", "16:9", "4:3", "3:2", "1:1", "2:3", "3:4", "9:16", "9:21"],
+                        "aspect ratio of the result (default: the input's)",
+                    ),
+                    Text,
+                )
+                .with_option(
+                    OptionSpec::number("guidance_scale", 1.0..=20.0, "prompt adherence (default 3.5)"),
+                    Number,
+                )
+                .with_option(safety("2"), Text)
+                .with_option(
+                    OptionSpec::bool("enhance_prompt", "let the model rewrite the prompt"),
+                    Boolean,
+                )
+                .with_option(output_format(&["jpeg", "png"], "jpeg"), Text)
+        }
         // Inpainting: white = fill, black = keep, same size as the image.
         "fal-ai/flux-pro/v1/fill" => Adapter::new(app, AdapterSource::BuiltIn, single())
             .with_prompt("prompt")
@@ -250,7 +255,10 @@ pub(crate) fn builtin(app: &str) -> Option<Adapter> {
             .with_count("num_images", 4)
             .with_seed("seed")
             .with_option(safety("2"), Text)
-            .with_option(OptionSpec::bool("enhance_prompt", "let the model rewrite the prompt"), Boolean)
+            .with_option(
+                OptionSpec::bool("enhance_prompt", "let the model rewrite the prompt"),
+                Boolean,
+            )
             .with_option(output_format(&["jpeg", "png"], "jpeg"), Text),
         "fal-ai/qwen-image-edit" => Adapter::new(app, AdapterSource::BuiltIn, single())
             .with_prompt("prompt")
@@ -267,7 +275,11 @@ pub(crate) fn builtin(app: &str) -> Option<Adapter> {
             )
             .with_option(OptionSpec::text("negative_prompt", "what should not appear"), Text)
             .with_option(
-                OptionSpec::choice("acceleration", &["none", "regular", "high"], "speed against quality (default regular)"),
+                OptionSpec::choice(
+                    "acceleration",
+                    &["none", "regular", "high"],
+                    "speed against quality (default regular)",
+                ),
                 Text,
             )
             .with_option(
@@ -284,7 +296,11 @@ pub(crate) fn builtin(app: &str) -> Option<Adapter> {
             .with_rule(Rule::MinArea(921_600))
             .with_rule(Rule::MaxImagesInAndOut(15))
             .with_option(
-                OptionSpec::choice("enhance_prompt_mode", &["standard", "fast"], "prompt enhancement (default standard)"),
+                OptionSpec::choice(
+                    "enhance_prompt_mode",
+                    &["standard", "fast"],
+                    "prompt enhancement (default standard)",
+                ),
                 Text,
             )
             .with_option(
@@ -300,7 +316,9 @@ pub(crate) fn builtin(app: &str) -> Option<Adapter> {
                 .with_option(
                     OptionSpec::choice(
                         "aspect_ratio",
-                        &["auto", "21:9", "16:9", "3:2", "4:3", "5:4", "1:1", "4:5", "3:4", "2:3", "9:16"],
+                        &[
+                            "auto", "21:9", "16:9", "3:2", "4:3", "5:4", "1:1", "4:5", "3:4", "2:3", "9:16",
+                        ],
                         "aspect ratio of the result (default auto)",
                     ),
                     Text,
@@ -308,14 +326,26 @@ pub(crate) fn builtin(app: &str) -> Option<Adapter> {
                 .with_option(output_format(&["jpeg", "png", "webp"], "png"), Text)
                 .with_option(safety("4"), Text)
                 .with_option(
-                    OptionSpec::bool("limit_generations", "one image per round, whatever the prompt asks (default true)"),
+                    OptionSpec::bool(
+                        "limit_generations",
+                        "one image per round, whatever the prompt asks (default true)",
+                    ),
                     Boolean,
                 );
             if app == "fal-ai/nano-banana-pro/edit" {
                 adapter
-                    .with_option(OptionSpec::choice("resolution", &["1K", "2K", "4K"], "output resolution (default 1K)"), Text)
-                    .with_option(OptionSpec::bool("enable_web_search", "let the model search the web"), Boolean)
-                    .with_option(OptionSpec::text("system_prompt", "a system instruction for the model"), Text)
+                    .with_option(
+                        OptionSpec::choice("resolution", &["1K", "2K", "4K"], "output resolution (default 1K)"),
+                        Text,
+                    )
+                    .with_option(
+                        OptionSpec::bool("enable_web_search", "let the model search the web"),
+                        Boolean,
+                    )
+                    .with_option(
+                        OptionSpec::text("system_prompt", "a system instruction for the model"),
+                        Text,
+                    )
             } else {
                 adapter
             }
@@ -348,8 +378,17 @@ mod tests {
 
     #[test]
     fn instruction_editors_take_no_mask() {
-        for app in ["fal-ai/flux-pro/kontext", "fal-ai/qwen-image-edit", "fal-ai/bytedance/seedream/v4/edit", "fal-ai/nano-banana/edit"] {
-            assert_eq!(builtin(app).expect("adapter").capabilities.mask, MaskSupport::Unsupported, "{app}");
+        for app in [
+            "fal-ai/flux-pro/kontext",
+            "fal-ai/qwen-image-edit",
+            "fal-ai/bytedance/seedream/v4/edit",
+            "fal-ai/nano-banana/edit",
+        ] {
+            assert_eq!(
+                builtin(app).expect("adapter").capabilities.mask,
+                MaskSupport::Unsupported,
+                "{app}"
+            );
         }
     }
 }

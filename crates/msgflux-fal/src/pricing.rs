@@ -45,7 +45,9 @@ pub(crate) fn estimate(app: &str, sizes: &[(u32, u32)]) -> Option<Cost> {
             let billed: f64 = sizes.iter().map(|s| megapixels(s).ceil().max(1.0)).sum();
             Cost::usd(
                 usd * billed,
-                format!("{billed} megapixel(s), each image rounded up, at ${usd}/MP ({app}, fal prices of {PRICES_READ_ON})"),
+                format!(
+                    "{billed} megapixel(s), each image rounded up, at ${usd}/MP ({app}, fal prices of {PRICES_READ_ON})"
+                ),
             )
         }
         Price::PerMegapixel(usd) => {

@@ -8,7 +8,9 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::Bytes;
 use msgflux_core::kit::http::redact_url;
 use msgflux_core::kit::{EditProvider, LoadedRequest, SecretString, Violations, async_trait, read_header};
-use msgflux_core::{Capabilities, EditResponse, Error, GeneratedImage, ImageData, ImageFormat, ProviderError, ResponseFormat, Result};
+use msgflux_core::{
+    Capabilities, EditResponse, Error, GeneratedImage, ImageData, ImageFormat, ProviderError, ResponseFormat, Result,
+};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::OnceCell;
@@ -82,9 +84,11 @@ fn parse_app(model: &str) -> Result<String> {
     let app = model.trim().trim_matches('/');
     let segments: Vec<&str> = app.split('/').collect();
     let fine = segments.len() >= 2
-        && segments
-            .iter()
-            .all(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')));
+        && segments.iter().all(|s| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        });
     if fine {
         Ok(app.to_string())
     } else {
@@ -170,7 +174,10 @@ impl FalProvider {
             .append_pair("expand", "openapi-3.0")
             .finish();
         let url = self.client.url(Service::Platform, &format!("models?{query}"));
-        let (_, found) = self.client.get_json::<Value>(&url, "reading the app's OpenAPI schema").await?;
+        let (_, found) = self
+            .client
+            .get_json::<Value>(&url, "reading the app's OpenAPI schema")
+            .await?;
         found
             .get("models")
             .and_then(Value::as_array)
@@ -183,14 +190,25 @@ impl FalProvider {
             .cloned()
             .ok_or_else(|| {
                 Error::NotFound(Box::new(
-                    ProviderError::new(FAL_SCHEME, format!("fal has no app `{}` (its model search found no such endpoint)", self.app))
-                        .with_code("unknown_app"),
+                    ProviderError::new(
+                        FAL_SCHEME,
+                        format!(
+                            "fal has no app `{}` (its model search found no such endpoint)",
+                            self.app
+                        ),
+                    )
+                    .with_code("unknown_app"),
                 ))
             })
     }
 
     /// Every result: checked, downloaded within the call, as the requested format.
-    async fn results(&self, adapter: &Adapter, request: &LoadedRequest, finished: &Finished) -> Result<(Vec<GeneratedImage>, Vec<(u32, u32)>, Vec<String>)> {
+    async fn results(
+        &self,
+        adapter: &Adapter,
+        request: &LoadedRequest,
+        finished: &Finished,
+    ) -> Result<(Vec<GeneratedImage>, Vec<(u32, u32)>, Vec<String>)> {
         let id = &finished.request_id;
         let with_id = |message: String| Error::InvalidResponse {
             provider: FAL_SCHEME.into(),
@@ -203,7 +221,11 @@ impl FalProvider {
             .cloned()
             .map(serde_json::from_value)
             .transpose()
-            .map_err(|e| with_id(format!("request {id} completed but its `images` are not image files: {e}")))?
+            .map_err(|e| {
+                with_id(format!(
+                    "request {id} completed but its `images` are not image files: {e}"
+                ))
+            })?
             .ok_or_else(|| with_id(format!("request {id} completed without `images`")))?;
         if let Some(flags) = finished.output.get("has_nsfw_concepts").and_then(Value::as_array)
             && let Some(index) = flags.iter().position(|f| f.as_bool() == Some(true))
@@ -224,32 +246,41 @@ impl FalProvider {
                 images.len()
             )));
         }
-        let seed = finished.output.get("seed").and_then(Value::as_u64).or(request.seed).filter(|_| request.n == 1);
+        let seed = finished
+            .output
+            .get("seed")
+            .and_then(Value::as_u64)
+            .or(request.seed)
+            .filter(|_| request.n == 1);
         let revised = finished
             .output
             .get("prompt")
             .and_then(Value::as_str)
             .filter(|p| *p != request.prompt)
             .map(str::to_string);
-        let downloads = images.iter().take(request.n as usize).enumerate().map(|(i, image)| async move {
-            let what = format!("result {i} of request {id}");
-            let bytes = self.fetch(&image.url, &what).await?;
-            let format = ImageFormat::sniff(&bytes).ok_or_else(|| {
-                with_id(format!(
-                    "{what} is not an image file (it starts with {})",
-                    msgflux_core::kit::http::body_snippet(&bytes[..bytes.len().min(16)])
-                ))
-            })?;
-            let size = match (image.width, image.height) {
-                (Some(w), Some(h)) => (w, h),
-                _ => read_header(&bytes, format, &what).map(|h| (h.width, h.height))?,
-            };
-            let data = match request.response_format {
-                ResponseFormat::Base64 => ImageData::Bytes(bytes),
-                _ => ImageData::Url(image.url.clone()),
-            };
-            Ok::<_, Error>((data, size, redact_url(&image.url)))
-        });
+        let downloads = images
+            .iter()
+            .take(request.n as usize)
+            .enumerate()
+            .map(|(i, image)| async move {
+                let what = format!("result {i} of request {id}");
+                let bytes = self.fetch(&image.url, &what).await?;
+                let format = ImageFormat::sniff(&bytes).ok_or_else(|| {
+                    with_id(format!(
+                        "{what} is not an image file (it starts with {})",
+                        msgflux_core::kit::http::body_snippet(&bytes[..bytes.len().min(16)])
+                    ))
+                })?;
+                let size = match (image.width, image.height) {
+                    (Some(w), Some(h)) => (w, h),
+                    _ => read_header(&bytes, format, &what).map(|h| (h.width, h.height))?,
+                };
+                let data = match request.response_format {
+                    ResponseFormat::Base64 => ImageData::Bytes(bytes),
+                    _ => ImageData::Url(image.url.clone()),
+                };
+                Ok::<_, Error>((data, size, redact_url(&image.url)))
+            });
         let fetched = futures::future::try_join_all(downloads).await?;
         let mut results = Vec::with_capacity(fetched.len());
         let mut sizes = Vec::with_capacity(fetched.len());
@@ -359,8 +390,14 @@ mod tests {
 
     #[test]
     fn endpoint_ids_need_an_owner_and_an_app() {
-        assert_eq!(parse_app("fal-ai/flux-pro/kontext").expect("id"), "fal-ai/flux-pro/kontext");
-        assert_eq!(parse_app("/fal-ai/qwen-image-edit/").expect("id"), "fal-ai/qwen-image-edit");
+        assert_eq!(
+            parse_app("fal-ai/flux-pro/kontext").expect("id"),
+            "fal-ai/flux-pro/kontext"
+        );
+        assert_eq!(
+            parse_app("/fal-ai/qwen-image-edit/").expect("id"),
+            "fal-ai/qwen-image-edit"
+        );
         for bad in ["flux", "fal-ai//x", "fal ai/x", "fal-ai/x?y=1"] {
             assert!(parse_app(bad).is_err(), "{bad}");
         }

@@ -303,7 +303,10 @@ mod tests {
 
     #[test]
     fn an_expired_result_says_how_long_fal_keeps_results() {
-        let err = expired_if_gone(Error::NotFound(Box::new(ProviderError::new(FAL_SCHEME, "Not found"))), "r9");
+        let err = expired_if_gone(
+            Error::NotFound(Box::new(ProviderError::new(FAL_SCHEME, "Not found"))),
+            "r9",
+        );
         assert!(err.to_string().contains("six minutes"), "{err}");
         assert_eq!(err.request_id(), Some("r9"));
     }

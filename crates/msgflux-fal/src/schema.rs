@@ -79,7 +79,11 @@ fn resolve<'a>(root: &'a Value, mut schema: &'a Value) -> &'a Value {
 
 /// Builds the adapter of `app` from its OpenAPI document. `mask_override`
 /// replaces the mask convention read from the schema's description.
-pub(crate) fn adapter_from_openapi(app: &str, openapi: &Value, mask_override: Option<MaskConvention>) -> Result<Adapter> {
+pub(crate) fn adapter_from_openapi(
+    app: &str,
+    openapi: &Value,
+    mask_override: Option<MaskConvention>,
+) -> Result<Adapter> {
     let bad = |why: String| Error::invalid("model", format!("fal/{app}: {why}"));
     let input = input_schema(app, openapi).ok_or_else(|| bad("its OpenAPI schema has no JSON body for POST".into()))?;
     let fields = read_fields(input, openapi);
@@ -103,7 +107,9 @@ pub(crate) fn adapter_from_openapi(app: &str, openapi: &Value, mask_override: Op
                 .find(|f| f.kind == Kind::Url && f.name.contains("image") && !f.name.contains("mask"))
                 .map(|f| ImageField::Single(f.name.clone()))
         })
-        .ok_or_else(|| bad("its input has no image URL (`image_url` or `image_urls`), so it cannot edit images".into()))?;
+        .ok_or_else(|| {
+            bad("its input has no image URL (`image_url` or `image_urls`), so it cannot edit images".into())
+        })?;
     let mask = fields.iter().find(|f| f.kind == Kind::Url && f.name.contains("mask"));
     let count = by("num_images", Kind::Integer);
     let seed = by("seed", Kind::Integer);
@@ -126,7 +132,11 @@ pub(crate) fn adapter_from_openapi(app: &str, openapi: &Value, mask_override: Op
         let convention = mask_override
             .or_else(|| convention_from_description(&field.description))
             .unwrap_or(MaskConvention::WhiteIsEdit);
-        let support = if field.required { MaskSupport::Required } else { MaskSupport::Optional };
+        let support = if field.required {
+            MaskSupport::Required
+        } else {
+            MaskSupport::Optional
+        };
         adapter = adapter.with_mask(&field.name, convention, support);
     }
     if let Some(field) = count {
@@ -159,7 +169,10 @@ pub(crate) fn adapter_from_openapi(app: &str, openapi: &Value, mask_override: Op
                 }
             }
             None if field.required && !field.has_default => {
-                return Err(bad(format!("it requires the input `{}`, whose type msgflux cannot fill", field.name)));
+                return Err(bad(format!(
+                    "it requires the input `{}`, whose type msgflux cannot fill",
+                    field.name
+                )));
             }
             None => {}
         }
@@ -185,11 +198,19 @@ fn read_fields(input: &Value, root: &Value) -> Vec<Field> {
             let choices = schema.get("enum").and_then(Value::as_array).map(|values| {
                 values
                     .iter()
-                    .filter_map(|v| v.as_str().map(str::to_string).or_else(|| v.as_i64().map(|n| n.to_string())))
+                    .filter_map(|v| {
+                        v.as_str()
+                            .map(str::to_string)
+                            .or_else(|| v.as_i64().map(|n| n.to_string()))
+                    })
                     .collect::<Vec<_>>()
             });
             let kind = match schema.get("type").and_then(Value::as_str) {
-                Some("string") if name.ends_with("_url") || schema.get("format").and_then(Value::as_str) == Some("uri") => Kind::Url,
+                Some("string")
+                    if name.ends_with("_url") || schema.get("format").and_then(Value::as_str) == Some("uri") =>
+                {
+                    Kind::Url
+                }
                 Some("string") => Kind::Text,
                 Some("array") if name.ends_with("_urls") => Kind::UrlList,
                 Some("integer") => Kind::Integer,
@@ -198,7 +219,13 @@ fn read_fields(input: &Value, root: &Value) -> Vec<Field> {
                 None if choices.is_some() => Kind::Text,
                 _ => Kind::Other,
             };
-            let text = |key: &str| raw.get(key).or_else(|| schema.get(key)).and_then(Value::as_str).unwrap_or_default().to_string();
+            let text = |key: &str| {
+                raw.get(key)
+                    .or_else(|| schema.get(key))
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string()
+            };
             let number = |key: &str| schema.get(key).and_then(Value::as_f64);
             let field = Field {
                 name: name.clone(),
@@ -248,7 +275,8 @@ fn option_for(field: &Field) -> Option<(OptionSpec, JsonType)> {
         Kind::Integer => (
             OptionSpec::integer(
                 &field.name,
-                field.minimum.map_or(i64::MIN, |m| m.ceil() as i64)..=field.maximum.map_or(i64::MAX, |m| m.floor() as i64),
+                field.minimum.map_or(i64::MIN, |m| m.ceil() as i64)
+                    ..=field.maximum.map_or(i64::MAX, |m| m.floor() as i64),
                 &help,
             ),
             JsonType::Integer,
@@ -269,8 +297,19 @@ fn option_for(field: &Field) -> Option<(OptionSpec, JsonType)> {
 /// `black ... inpaint`/`white ... keep` means black = edit; otherwise white = edit.
 fn convention_from_description(description: &str) -> Option<MaskConvention> {
     let text = description.to_ascii_lowercase();
-    let black_edits = ["black pixels will be inpainted", "black areas will be", "white pixels will be preserved", "white areas are kept"];
-    let white_edits = ["white pixels will be inpainted", "white areas will be", "black pixels will be preserved", "black areas are kept", "white = edit"];
+    let black_edits = [
+        "black pixels will be inpainted",
+        "black areas will be",
+        "white pixels will be preserved",
+        "white areas are kept",
+    ];
+    let white_edits = [
+        "white pixels will be inpainted",
+        "white areas will be",
+        "black pixels will be preserved",
+        "black areas are kept",
+        "white = edit",
+    ];
     if black_edits.iter().any(|m| text.contains(m)) {
         Some(MaskConvention::BlackIsEdit)
     } else if white_edits.iter().any(|m| text.contains(m)) {

@@ -59,7 +59,10 @@ async fn keep_unmasked_restores_what_a_leaking_fill_changed_outside_the_mask() {
     emulator.set_leak(40);
     conformance::keep_unmasked_keeps_every_pixel_outside_the_mask(&model(&emulator, FILL), 1.0).await;
     assert_eq!(emulator.count(SUBMIT), 1);
-    assert!(emulator.submit_bodies()[0].get("mask_url").is_some(), "fill gets the mask");
+    assert!(
+        emulator.submit_bodies()[0].get("mask_url").is_some(),
+        "fill gets the mask"
+    );
     assert_no_problems(&emulator);
 }
 

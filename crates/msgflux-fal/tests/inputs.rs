@@ -18,7 +18,11 @@ async fn small_inputs_go_inline_as_data_uris() {
         .await
         .expect("edit");
     let body = &emulator.submit_bodies()[0];
-    assert!(body["image_url"].as_str().is_some_and(|u| u.starts_with("data:image/png;base64,")));
+    assert!(
+        body["image_url"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("data:image/png;base64,"))
+    );
     assert_eq!(emulator.count(UPLOAD_INITIATE), 0);
     assert_no_problems(&emulator);
 }
@@ -35,8 +39,14 @@ async fn large_inputs_are_uploaded_to_fal_storage_first() {
     assert_eq!(emulator.count(UPLOAD), 2);
     let body = &emulator.submit_bodies()[0];
     let files = format!("{}/files/", emulator.base_url());
-    assert!(body["image_url"].as_str().is_some_and(|u| u.starts_with(&files)), "{body}");
-    assert!(body["mask_url"].as_str().is_some_and(|u| u.starts_with(&files)), "{body}");
+    assert!(
+        body["image_url"].as_str().is_some_and(|u| u.starts_with(&files)),
+        "{body}"
+    );
+    assert!(
+        body["mask_url"].as_str().is_some_and(|u| u.starts_with(&files)),
+        "{body}"
+    );
     // The signed PUT never carries the key (the emulator records it as a problem if it does).
     assert_no_problems(&emulator);
 }
@@ -94,7 +104,10 @@ async fn seedreams_smallest_area_is_refused_before_anything_is_sent() {
         .call(EditRequest::new("x").image(image()).size(Size::new(640, 640)))
         .await
         .expect_err("too small");
-    assert!(matches!(err, Error::InvalidInput { ref param, .. } if param == "size"), "{err:?}");
+    assert!(
+        matches!(err, Error::InvalidInput { ref param, .. } if param == "size"),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("921600"), "{err}");
     assert_eq!(emulator.count(SUBMIT), 0, "nothing is paid");
     assert_eq!(emulator.count(UPLOAD_INITIATE), 0, "nothing is uploaded");
@@ -135,13 +148,27 @@ async fn a_mask_for_an_app_without_one_is_never_sent() {
 async fn an_unknown_app_is_mapped_from_its_schema_read_once() {
     let emulator = emulator().await;
     let model = model(&emulator, "acme/odd-inpainter");
-    let caps = model.capabilities().await.expect("capabilities from the schema").clone();
+    let caps = model
+        .capabilities()
+        .await
+        .expect("capabilities from the schema")
+        .clone();
     assert_eq!(caps.mask, MaskSupport::Required);
-    assert_eq!(caps.mask_convention, MaskConvention::BlackIsEdit, "read from the mask's description");
+    assert_eq!(
+        caps.mask_convention,
+        MaskConvention::BlackIsEdit,
+        "read from the mask's description"
+    );
     assert_eq!(*caps.n.end(), 2);
     for _ in 0..2 {
         model
-            .call(EditRequest::new("x").image(image()).mask(mask()).option("strength", 0.5).option("style", "paint"))
+            .call(
+                EditRequest::new("x")
+                    .image(image())
+                    .mask(mask())
+                    .option("strength", 0.5)
+                    .option("style", "paint"),
+            )
             .await
             .expect("edit");
     }

@@ -47,7 +47,9 @@ async fn dropping_the_call_mid_queue_cancels_the_request() {
     );
     call.abort();
     assert!(
-        emulator.wait_until(Duration::from_secs(5), |e| e.count(CANCEL) == 1).await,
+        emulator
+            .wait_until(Duration::from_secs(5), |e| e.count(CANCEL) == 1)
+            .await,
         "a PUT to the cancel URL follows the drop"
     );
     assert_eq!(emulator.queue_requests()[0].status, "CANCELLED");
@@ -68,7 +70,11 @@ async fn a_request_past_its_deadline_is_cancelled_and_may_have_been_billed() {
         .expect_err("the deadline passes");
     assert!(matches!(err, Error::Timeout { maybe_billed: true, .. }), "{err:?}");
     // The pipeline's deadline drops the call; the queue task cancels on its way out.
-    assert!(emulator.wait_until(Duration::from_secs(5), |e| e.count(CANCEL) == 1).await);
+    assert!(
+        emulator
+            .wait_until(Duration::from_secs(5), |e| e.count(CANCEL) == 1)
+            .await
+    );
     assert_no_problems(&emulator);
 }
 
@@ -94,7 +100,10 @@ async fn a_filtered_result_is_content_policy_in_fals_words() {
         .expect_err("refused");
     assert!(matches!(err, Error::ContentPolicy(_)), "{err:?}");
     assert!(err.to_string().contains("content checker"), "{err}");
-    assert_eq!(err.provider_error().and_then(|d| d.code.clone()).as_deref(), Some("content_policy_violation"));
+    assert_eq!(
+        err.provider_error().and_then(|d| d.code.clone()).as_deref(),
+        Some("content_policy_violation")
+    );
 }
 
 #[tokio::test]
@@ -115,7 +124,10 @@ async fn an_expired_result_file_is_not_found() {
         .await
         .expect_err("expired");
     assert!(matches!(err, Error::NotFound(_)), "{err:?}");
-    assert_eq!(err.provider_error().and_then(|d| d.code.clone()).as_deref(), Some("result_expired"));
+    assert_eq!(
+        err.provider_error().and_then(|d| d.code.clone()).as_deref(),
+        Some("result_expired")
+    );
 }
 
 #[tokio::test]
@@ -124,7 +136,11 @@ async fn a_server_error_on_submit_is_not_resent() {
     emulator.inject(Fault::ServerError { status: 500 });
     let err = model(&emulator, FILL).call(fill_request()).await.expect_err("5xx");
     assert!(matches!(err, Error::Server(_)), "{err:?}");
-    assert_eq!(emulator.count(SUBMIT), 1, "a submit that failed with 5xx may have been queued");
+    assert_eq!(
+        emulator.count(SUBMIT),
+        1,
+        "a submit that failed with 5xx may have been queued"
+    );
 }
 
 #[tokio::test]
@@ -133,7 +149,10 @@ async fn a_503_with_retry_after_is_resent_once() {
     emulator.inject(Fault::Unavailable {
         retry_after: Duration::from_millis(10),
     });
-    model(&emulator, FILL).call(fill_request()).await.expect("succeeds on the second submit");
+    model(&emulator, FILL)
+        .call(fill_request())
+        .await
+        .expect("succeeds on the second submit");
     assert_eq!(emulator.count(SUBMIT), 2);
     assert_no_problems(&emulator);
 }
@@ -155,7 +174,10 @@ async fn a_rejected_field_names_it() {
         message: "Failed to download the file".into(),
     });
     let err = model(&emulator, FILL).call(fill_request()).await.expect_err("rejected");
-    assert!(matches!(err, Error::InvalidInput { ref param, .. } if param == "image_url"), "{err:?}");
+    assert!(
+        matches!(err, Error::InvalidInput { ref param, .. } if param == "image_url"),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
@@ -172,7 +194,12 @@ async fn apps_with_sub_paths_are_polled_at_the_urls_fal_answered() {
         .filter(|r| r.operation == STATUS)
         .map(|r| r.path)
         .collect();
-    assert!(status_paths.iter().all(|p| p.starts_with("/fal-ai/bytedance/requests/")), "{status_paths:?}");
+    assert!(
+        status_paths
+            .iter()
+            .all(|p| p.starts_with("/fal-ai/bytedance/requests/")),
+        "{status_paths:?}"
+    );
     assert_no_problems(&emulator);
 }
 
@@ -181,9 +208,17 @@ async fn the_key_priority_and_start_timeout_are_sent_with_the_submit() {
     let emulator = emulator().await;
     let model = model_from(builder(&emulator).with_priority("low"), FILL);
     model.call(fill_request()).await.expect("edit");
-    let submit = emulator.requests().into_iter().find(|r| r.operation == SUBMIT).expect("a submit");
+    let submit = emulator
+        .requests()
+        .into_iter()
+        .find(|r| r.operation == SUBMIT)
+        .expect("a submit");
     assert_eq!(submit.header("authorization"), Some("Key fal_emulator_key"));
     assert_eq!(submit.header("x-fal-queue-priority"), Some("low"));
-    assert!(submit.header("x-fal-request-timeout").is_some_and(|t| t.parse::<u64>().is_ok()));
+    assert!(
+        submit
+            .header("x-fal-request-timeout")
+            .is_some_and(|t| t.parse::<u64>().is_ok())
+    );
     assert_no_problems(&emulator);
 }

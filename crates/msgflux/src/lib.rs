@@ -25,6 +25,10 @@ pub mod providers {
     #[cfg(feature = "replicate")]
     pub use msgflux_replicate as replicate;
 
+    /// fal.ai's queue API (feature `fal`).
+    #[cfg(feature = "fal")]
+    pub use msgflux_fal as fal;
+
     /// Offline content-aware fill (feature `local`).
     #[cfg(feature = "local")]
     pub use msgflux_local as local;
@@ -54,5 +58,6 @@ builtin_providers![
     ("openai", "openai"),
     ("azure", "openai"),
     ("replicate", "replicate"),
+    ("fal", "fal"),
     ("local", "local"),
 ];

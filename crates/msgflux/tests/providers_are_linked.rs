@@ -13,6 +13,12 @@ fn replicate_is_registered_when_its_feature_is_on() {
     assert!(msgflux::Registry::global().get("replicate").is_ok());
 }
 
+#[cfg(feature = "fal")]
+#[test]
+fn fal_is_registered_when_its_feature_is_on() {
+    assert!(msgflux::Registry::global().get("fal").is_ok());
+}
+
 #[cfg(feature = "local")]
 #[test]
 fn local_is_registered_when_its_feature_is_on() {

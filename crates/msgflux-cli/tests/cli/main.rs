@@ -10,6 +10,7 @@ mod common;
 mod batch;
 mod compare;
 mod edit;
+mod fal;
 mod leak;
 mod mask;
 mod prepare;

@@ -13,6 +13,7 @@ fn providers_lists_local_openai_and_replicate_with_their_models() {
         "openai/dall-e-2",
         "openai/gpt-image-1",
         "replicate (",
+        "fal/fal-ai/flux-pro/v1/fill",
     ] {
         assert!(text.contains(expected), "missing {expected} in:\n{text}");
     }
@@ -58,5 +59,8 @@ fn providers_for_an_unknown_name_lists_the_registered_ones_and_exits_2() {
     assert_eq!(code(&output), 2);
     let text = stderr(&output);
     assert!(text.starts_with("error: provider `acme` is not available"), "{text}");
-    assert!(text.contains("registered: azure, local, openai, replicate"), "{text}");
+    assert!(
+        text.contains("registered: azure, fal, local, openai, replicate"),
+        "{text}"
+    );
 }

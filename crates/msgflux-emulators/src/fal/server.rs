@@ -30,7 +30,10 @@ pub(crate) fn router(shared: SharedState) -> Router {
 fn json_answer(status: StatusCode, body: &Value, request_id: &str) -> Response {
     (
         status,
-        [(header::CONTENT_TYPE, "application/json"), (header::HeaderName::from_static("x-fal-request-id"), request_id)],
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::HeaderName::from_static("x-fal-request-id"), request_id),
+        ],
         body.to_string(),
     )
         .into_response()
@@ -56,7 +59,10 @@ fn unauthorised(headers: &HeaderMap) -> Option<Response> {
     let expected = format!("Key {EMULATOR_KEY}");
     match headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
         Some(value) if value == expected => None,
-        _ => Some(detail(StatusCode::UNAUTHORIZED, json!("No user found for Key ID and Secret"))),
+        _ => Some(detail(
+            StatusCode::UNAUTHORIZED,
+            json!("No user found for Key ID and Secret"),
+        )),
     }
 }
 
@@ -68,7 +74,14 @@ struct Call<'a> {
 }
 
 impl Call<'_> {
-    fn record(&self, shared: &Shared, operation: &'static str, paid: bool, body: RecordedBody, problems: Vec<String>) -> String {
+    fn record(
+        &self,
+        shared: &Shared,
+        operation: &'static str,
+        paid: bool,
+        body: RecordedBody,
+        problems: Vec<String>,
+    ) -> String {
         shared.journal.record(
             Arrival {
                 operation,
@@ -84,7 +97,13 @@ impl Call<'_> {
     }
 }
 
-async fn handle(State(shared): State<SharedState>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn handle(
+    State(shared): State<SharedState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let path = uri.path().to_string();
     let call = Call {
         method: &method,
@@ -184,7 +203,9 @@ fn header_problems(headers: &HeaderMap) -> Vec<String> {
     if let Some(timeout) = headers.get("x-fal-request-timeout").and_then(|v| v.to_str().ok())
         && !timeout.parse::<f64>().is_ok_and(|t| t > 0.0)
     {
-        problems.push(format!("x-fal-request-timeout `{timeout}` is not a number of seconds above 0"));
+        problems.push(format!(
+            "x-fal-request-timeout `{timeout}` is not a number of seconds above 0"
+        ));
     }
     if let Some(priority) = headers.get("x-fal-queue-priority").and_then(|v| v.to_str().ok())
         && !matches!(priority, "normal" | "low")
@@ -229,7 +250,11 @@ fn submit(shared: &Shared, call: &Call<'_>, app_id: &str, raw: &[u8]) -> (Respon
         (Some(body), Some(app)) => {
             let invalid = inner.app_contract(app).check(&Contract::component("Input"), body);
             if !invalid.is_empty() {
-                problems.push(format!("the input breaks the {} schema: {}", app.id, invalid.join("; ")));
+                problems.push(format!(
+                    "the input breaks the {} schema: {}",
+                    app.id,
+                    invalid.join("; ")
+                ));
             }
         }
         (Some(_), None) => {}
@@ -241,7 +266,10 @@ fn submit(shared: &Shared, call: &Call<'_>, app_id: &str, raw: &[u8]) -> (Respon
     }
     let Some(app) = app else {
         return (
-            detail(StatusCode::NOT_FOUND, json!(format!("Application '{app_id}' not found"))),
+            detail(
+                StatusCode::NOT_FOUND,
+                json!(format!("Application '{app_id}' not found")),
+            ),
             Hold::No,
         );
     };
@@ -288,7 +316,10 @@ fn submit(shared: &Shared, call: &Call<'_>, app_id: &str, raw: &[u8]) -> (Respon
         }
         Some(Fault::Rejected { field, message }) => {
             return (
-                detail(StatusCode::UNPROCESSABLE_ENTITY, field_error(&field, &message, "value_error")),
+                detail(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    field_error(&field, &message, "value_error"),
+                ),
                 Hold::No,
             );
         }
@@ -314,7 +345,10 @@ fn submit(shared: &Shared, call: &Call<'_>, app_id: &str, raw: &[u8]) -> (Respon
             body,
         }) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-            return ((status, [(header::CONTENT_TYPE, content_type)], body).into_response(), Hold::No);
+            return (
+                (status, [(header::CONTENT_TYPE, content_type)], body).into_response(),
+                Hold::No,
+            );
         }
         Some(Fault::Hang) => hold = Hold::Forever,
         Some(Fault::Delay(wait)) => hold = Hold::For(wait),
@@ -326,9 +360,10 @@ fn submit(shared: &Shared, call: &Call<'_>, app_id: &str, raw: &[u8]) -> (Respon
             .answer_problems([format!("the fal emulator cannot inject {other:?} on a submit")]),
     }
     if matches!(plan.1, JobEnd::Cancel | JobEnd::Abort) {
-        shared
-            .journal
-            .answer_problems([format!("the fal emulator has no {:?} end: fal requests end COMPLETED (with a result or an error)", plan.1)]);
+        shared.journal.answer_problems([format!(
+            "the fal emulator has no {:?} end: fal requests end COMPLETED (with a result or an error)",
+            plan.1
+        )]);
         plan.1 = JobEnd::Succeed;
     }
     let owner_app = owner_app(&app.id);
@@ -477,7 +512,10 @@ fn result(shared: &Shared, call: &Call<'_>, owner_app: &str, id: &str) -> Respon
         match &request.result {
             None => detail(
                 StatusCode::BAD_REQUEST,
-                json!(format!("Request {id} is still {}; read its status until COMPLETED", request.status)),
+                json!(format!(
+                    "Request {id} is still {}; read its status until COMPLETED",
+                    request.status
+                )),
             ),
             Some(Ok(output)) => json_answer(StatusCode::OK, output, id),
             Some(Err((status, body))) => {
@@ -574,7 +612,12 @@ fn complete(inner: &mut Inner, request: &StoredRequest) -> Result<Value, (u16, V
 /// The app's images (bytes, size, format): the first input with the mask's
 /// edit area painted (read as the app reads it), or all of it repainted
 /// when the app takes no mask; at `image_size` when given.
-fn render(inner: &Inner, app: &EmulatedApp, input: &Value, not_an_image: bool) -> Result<Vec<(Vec<u8>, (u32, u32), String)>, String> {
+fn render(
+    inner: &Inner,
+    app: &EmulatedApp,
+    input: &Value,
+    not_an_image: bool,
+) -> Result<Vec<(Vec<u8>, (u32, u32), String)>, String> {
     let (image_name, list) = &app.image_input;
     let first = if *list {
         input.get(image_name).and_then(|v| v.get(0))
@@ -637,7 +680,9 @@ fn fetch(inner: &Inner, value: &str) -> Result<Vec<u8>, String> {
     } else {
         None
     };
-    found.cloned().ok_or_else(|| format!("cannot download {value}: not found"))
+    found
+        .cloned()
+        .ok_or_else(|| format!("cannot download {value}: not found"))
 }
 
 fn initiate_upload(shared: &Shared, call: &Call<'_>, raw: &[u8]) -> Response {
@@ -662,20 +707,33 @@ fn initiate_upload(shared: &Shared, call: &Call<'_>, raw: &[u8]) -> Response {
         return fault;
     }
     let Some(body) = body.filter(|_| problems.is_empty()) else {
-        return detail(StatusCode::UNPROCESSABLE_ENTITY, field_error("file_name", "invalid upload request", "value_error"));
+        return detail(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            field_error("file_name", "invalid upload request", "value_error"),
+        );
     };
-    let content_type = body.get("content_type").and_then(Value::as_str).unwrap_or("application/octet-stream");
+    let content_type = body
+        .get("content_type")
+        .and_then(Value::as_str)
+        .unwrap_or("application/octet-stream");
     let file_name = body.get("file_name").and_then(Value::as_str).unwrap_or("file");
     let mut inner = shared.lock();
     inner.next_id += 1;
     let token = format!("up{:06}", inner.next_id);
     let safe_name: String = file_name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
-    inner
-        .uploads
-        .insert(token.clone(), (content_type.to_string(), format!("{token}/{safe_name}")));
+    inner.uploads.insert(
+        token.clone(),
+        (content_type.to_string(), format!("{token}/{safe_name}")),
+    );
     let answer = json!({
         "upload_url": format!("{}/uploads/{token}?signature=emulated", inner.base),
         "file_url": format!("{}/files/{token}/{safe_name}", inner.base),
@@ -693,7 +751,8 @@ fn initiate_upload(shared: &Shared, call: &Call<'_>, raw: &[u8]) -> Response {
 fn put_upload(shared: &Shared, call: &Call<'_>, token: &str, body: &[u8]) -> Response {
     let mut problems = Vec::new();
     if call.headers.contains_key(header::AUTHORIZATION) {
-        problems.push("the key was sent to a signed upload URL; the official client sends it only to fal's APIs".into());
+        problems
+            .push("the key was sent to a signed upload URL; the official client sends it only to fal's APIs".into());
     }
     let mut inner = shared.lock();
     let expected = inner.uploads.get(token).cloned();
@@ -759,7 +818,11 @@ fn models(shared: &Shared, call: &Call<'_>) -> Response {
                 .collect()
         })
         .unwrap_or_default();
-    let wanted: Vec<&str> = pairs.iter().filter(|(k, _)| k == "endpoint_id").map(|(_, v)| v.as_str()).collect();
+    let wanted: Vec<&str> = pairs
+        .iter()
+        .filter(|(k, _)| k == "endpoint_id")
+        .map(|(_, v)| v.as_str())
+        .collect();
     let expand = pairs.iter().any(|(k, v)| k == "expand" && v == "openapi-3.0");
     let mut problems = Vec::new();
     if wanted.is_empty() {
@@ -802,7 +865,11 @@ fn percent_decode(text: &str) -> String {
     while i < bytes.len() {
         match bytes[i] {
             b'%' if i + 2 < bytes.len() => {
-                match std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|hex| u8::from_str_radix(hex, 16).ok()).ok_or(()) {
+                match std::str::from_utf8(&bytes[i + 1..i + 3])
+                    .ok()
+                    .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+                    .ok_or(())
+                {
                     Ok(byte) => {
                         out.push(byte);
                         i += 3;
@@ -846,9 +913,14 @@ mod tests {
     fn every_app_schema_is_readable_json_schema() {
         for app in super::super::default_catalogue() {
             assert!(app.input_schema.get("properties").is_some(), "{}", app.id);
-            let contract = Contract::from_value(&app.id, json!({"components": {"schemas": {"Input": app.input_schema}}}));
+            let contract =
+                Contract::from_value(&app.id, json!({"components": {"schemas": {"Input": app.input_schema}}}));
             let problems = contract.check(&Contract::component("Input"), &json!({}));
-            assert!(problems.iter().any(|p| p.contains("prompt")), "{}: {problems:?}", app.id);
+            assert!(
+                problems.iter().any(|p| p.contains("prompt")),
+                "{}: {problems:?}",
+                app.id
+            );
         }
     }
 }

@@ -79,6 +79,8 @@ pub fn decode_data_uri(value: &serde_json::Value) -> image::DynamicImage {
         .and_then(|r| r.split_once(','))
         .map(|(_, p)| p)
         .expect("a data URI");
-    let bytes = base64::engine::general_purpose::STANDARD.decode(payload).expect("base64");
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(payload)
+        .expect("base64");
     image::load_from_memory(&bytes).expect("an image")
 }

@@ -205,7 +205,6 @@ impl FalProvider {
     /// Every result: checked, downloaded within the call, as the requested format.
     async fn results(
         &self,
-        adapter: &Adapter,
         request: &LoadedRequest,
         finished: &Finished,
     ) -> Result<(Vec<GeneratedImage>, Vec<(u32, u32)>, Vec<String>)> {
@@ -294,7 +293,6 @@ impl FalProvider {
             sizes.push(size);
             urls.push(url);
         }
-        let _ = adapter;
         Ok((results, sizes, urls))
     }
 
@@ -365,7 +363,7 @@ impl EditProvider for FalProvider {
             },
         )
         .await?;
-        let (images, sizes, urls) = self.results(adapter, &request, &finished).await?;
+        let (images, sizes, urls) = self.results(&request, &finished).await?;
         let cost = pricing::estimate(&self.app, &sizes);
         let metadata = json!({
             "adapter": adapter.source.as_str(),

@@ -289,16 +289,7 @@ impl Emulator {
 
     /// Waits (in 1 ms steps, up to `limit`) until `condition` holds; returns whether it did.
     pub async fn wait_until(&self, limit: Duration, condition: impl Fn(&Emulator) -> bool) -> bool {
-        let until = tokio::time::Instant::now() + limit;
-        loop {
-            if condition(self) {
-                return true;
-            }
-            if tokio::time::Instant::now() >= until {
-                return false;
-            }
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
+        crate::engine::wait_until(limit, || condition(self)).await
     }
 }
 

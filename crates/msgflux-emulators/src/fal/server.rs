@@ -10,15 +10,13 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use serde_json::{Value, json};
 
 use super::{
     CANCEL, DOWNLOAD, EMULATOR_KEY, EmulatedApp, FIXTURE, Inner, OutputShape, RESULT, SCHEMA, STATUS, SUBMIT, Shared,
     StoredRequest, UPLOAD, UPLOAD_INITIATE,
 };
-use crate::engine::{Arrival, Contract, Fault, JobEnd, RecordedBody, edit_area, encode, paint};
+use crate::engine::{Arrival, Contract, Fault, JobEnd, RecordedBody, data_uri_bytes, edit_area, encode, paint};
 
 type SharedState = Arc<Shared>;
 
@@ -664,11 +662,8 @@ fn render(
 /// An input file from a data URI or from one of the emulator's own URLs (a
 /// file uploaded to its storage, a fixture); anything else cannot be fetched.
 fn fetch(inner: &Inner, value: &str) -> Result<Vec<u8>, String> {
-    if let Some(rest) = value.strip_prefix("data:") {
-        let payload = rest.split_once(',').map(|(_, p)| p).unwrap_or_default();
-        return BASE64
-            .decode(payload)
-            .map_err(|e| format!("a data URI input is not base64: {e}"));
+    if let Some(bytes) = data_uri_bytes(value) {
+        return bytes;
     }
     let path = value
         .strip_prefix(&inner.base)

@@ -11,5 +11,7 @@ pub mod replicate;
 pub mod stability;
 // Black Forest Labs' FLUX API: submits, `get_result` polls, signed result URLs.
 pub mod bfl;
+// fal.ai's queue (submit, status, result, cancel), storage uploads and the apps' OpenAPI schemas.
+pub mod fal;
 
 pub use engine::{Fault, JobEnd, Recorded};

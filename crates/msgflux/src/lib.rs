@@ -32,6 +32,9 @@ pub mod providers {
     /// Black Forest Labs' FLUX API (feature `bfl`).
     #[cfg(feature = "bfl")]
     pub use msgflux_bfl as bfl;
+    /// fal.ai's queue API (feature `fal`).
+    #[cfg(feature = "fal")]
+    pub use msgflux_fal as fal;
 
     /// Offline content-aware fill (feature `local`).
     #[cfg(feature = "local")]
@@ -64,5 +67,6 @@ builtin_providers![
     ("replicate", "replicate"),
     ("stability", "stability"),
     ("bfl", "bfl"),
+    ("fal", "fal"),
     ("local", "local"),
 ];

@@ -11,6 +11,7 @@ mod batch;
 mod bfl;
 mod compare;
 mod edit;
+mod fal;
 mod leak;
 mod mask;
 mod prepare;

@@ -14,6 +14,7 @@ fn providers_lists_local_openai_and_replicate_with_their_models() {
         "openai/gpt-image-1",
         "replicate (",
         "bfl/flux-kontext-pro",
+        "fal/fal-ai/flux-pro/v1/fill",
     ] {
         assert!(text.contains(expected), "missing {expected} in:\n{text}");
     }
@@ -60,7 +61,7 @@ fn providers_for_an_unknown_name_lists_the_registered_ones_and_exits_2() {
     let text = stderr(&output);
     assert!(text.starts_with("error: provider `acme` is not available"), "{text}");
     assert!(text.contains("registered: azure, "), "{text}");
-    for name in ["bfl", "local", "openai", "replicate"] {
+    for name in ["bfl", "fal", "local", "openai", "replicate", "stability"] {
         assert!(text.contains(&format!(" {name}")), "{name} missing from {text}");
     }
 }

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 use msgflux_emulators::engine::Emulated;
-use msgflux_emulators::{Fault, bfl, openai, replicate, stability};
+use msgflux_emulators::{Fault, bfl, fal, openai, replicate, stability};
 
 /// Serves an emulator on 127.0.0.1, or runs a command against it.
 #[derive(Debug, Parser)]
@@ -70,6 +70,7 @@ enum Provider {
     Replicate,
     Stability,
     Bfl,
+    Fal,
 }
 
 fn parse_fault(text: &str) -> Result<Fault, String> {
@@ -124,6 +125,15 @@ async fn start(args: &Args) -> std::io::Result<Box<dyn Emulated>> {
         }
         Provider::Bfl => {
             let emulator = bfl::Emulator::start_on(args.port).await?;
+            emulator.set_default_polls(args.polls);
+            emulator.set_leak(args.leak);
+            if let Some(fault) = &args.first_fault {
+                emulator.inject(fault.clone());
+            }
+            Box::new(emulator)
+        }
+        Provider::Fal => {
+            let emulator = fal::Emulator::start_on(args.port).await?;
             emulator.set_default_polls(args.polls);
             emulator.set_leak(args.leak);
             if let Some(fault) = &args.first_fault {

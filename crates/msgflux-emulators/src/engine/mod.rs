@@ -21,5 +21,5 @@ pub(crate) use faults::lock;
 pub use faults::{Fault, JobEnd, Script};
 pub use journal::{Arrival, Journal, Recorded, RecordedBody};
 pub use multipart::{Part, PartValue, read_multipart};
-pub use paint::{MaskReading, edit_area, encode, paint};
-pub use serve::{Emulated, Served, start_resetting_server};
+pub use paint::{MaskReading, data_uri_bytes, edit_area, encode, paint};
+pub use serve::{Emulated, Served, start_resetting_server, wait_until};

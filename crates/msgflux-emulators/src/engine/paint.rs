@@ -82,6 +82,24 @@ pub fn paint(
     })
 }
 
+/// The bytes of a `data:` URI input, `None` when `value` is not a data URI.
+///
+/// ```
+/// use msgflux_emulators::engine::data_uri_bytes;
+/// assert_eq!(data_uri_bytes("data:image/png;base64,aGk="), Some(Ok(b"hi".to_vec())));
+/// assert_eq!(data_uri_bytes("https://example.com/a.png"), None);
+/// ```
+pub fn data_uri_bytes(value: &str) -> Option<Result<Vec<u8>, String>> {
+    use base64::Engine as _;
+    let rest = value.strip_prefix("data:")?;
+    let payload = rest.split_once(',').map(|(_, p)| p).unwrap_or_default();
+    Some(
+        base64::engine::general_purpose::STANDARD
+            .decode(payload)
+            .map_err(|e| format!("a data URI input is not base64: {e}")),
+    )
+}
+
 /// Encodes an image as `png`, `jpeg` or `webp` (lossless).
 pub fn encode(image: RgbaImage, format: &str) -> Vec<u8> {
     let image = DynamicImage::ImageRgba8(image);

@@ -141,6 +141,21 @@ macro_rules! emulator_starts {
     };
 }
 
+/// Waits (in 1 ms steps, up to `limit`) until `condition` holds; returns
+/// whether it did. For tests that watch an emulator's journal while a client runs.
+pub async fn wait_until(limit: std::time::Duration, condition: impl Fn() -> bool) -> bool {
+    let until = tokio::time::Instant::now() + limit;
+    loop {
+        if condition() {
+            return true;
+        }
+        if tokio::time::Instant::now() >= until {
+            return false;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+    }
+}
+
 /// What the `msgflux-emulator` program needs of any emulator.
 pub trait Emulated {
     /// The base URL a client is given.

@@ -23,6 +23,8 @@ fn stability_is_registered_when_its_feature_is_on() {
 #[test]
 fn bfl_is_registered_when_its_feature_is_on() {
     assert!(msgflux::Registry::global().get("bfl").is_ok());
+}
+
 #[cfg(feature = "fal")]
 #[test]
 fn fal_is_registered_when_its_feature_is_on() {

@@ -7,5 +7,7 @@ pub mod engine;
 pub mod openai;
 // Replicate's predictions, files, models and deployments.
 pub mod replicate;
+// Google's Gemini API (generateContent, the Files API) and Vertex AI's route for the same models.
+pub mod google;
 
 pub use engine::{Fault, JobEnd, Recorded};

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 use msgflux_emulators::engine::Emulated;
-use msgflux_emulators::{Fault, openai, replicate};
+use msgflux_emulators::{Fault, google, openai, replicate};
 
 /// Serves an emulator on 127.0.0.1, or runs a command against it.
 #[derive(Debug, Parser)]
@@ -67,6 +67,7 @@ struct Args {
 enum Provider {
     Openai,
     Replicate,
+    Google,
 }
 
 fn parse_fault(text: &str) -> Result<Fault, String> {
@@ -104,6 +105,15 @@ async fn start(args: &Args) -> std::io::Result<Box<dyn Emulated>> {
         Provider::Replicate => {
             let emulator = replicate::Emulator::start_on(args.port).await?;
             emulator.set_default_polls(args.polls);
+            emulator.set_leak(args.leak);
+            if let Some(fault) = &args.first_fault {
+                emulator.inject(fault.clone());
+            }
+            Box::new(emulator)
+        }
+        Provider::Google => {
+            let emulator = google::Emulator::start_on(args.port).await?;
+            emulator.set_latency(Duration::from_millis(args.latency_ms));
             emulator.set_leak(args.leak);
             if let Some(fault) = &args.first_fault {
                 emulator.inject(fault.clone());

@@ -25,6 +25,10 @@ pub mod providers {
     #[cfg(feature = "replicate")]
     pub use msgflux_replicate as replicate;
 
+    /// Google Gemini image models (feature `google`).
+    #[cfg(feature = "google")]
+    pub use msgflux_google as google;
+
     /// Offline content-aware fill (feature `local`).
     #[cfg(feature = "local")]
     pub use msgflux_local as local;
@@ -54,5 +58,6 @@ builtin_providers![
     ("openai", "openai"),
     ("azure", "openai"),
     ("replicate", "replicate"),
+    ("google", "google"),
     ("local", "local"),
 ];

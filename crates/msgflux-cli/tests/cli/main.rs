@@ -15,4 +15,5 @@ mod mask;
 mod prepare;
 mod providers;
 mod replicate;
+mod google;
 mod usage;

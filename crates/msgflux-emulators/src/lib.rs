@@ -13,5 +13,7 @@ pub mod stability;
 pub mod bfl;
 // fal.ai's queue (submit, status, result, cancel), storage uploads and the apps' OpenAPI schemas.
 pub mod fal;
+// Google's Gemini API (generateContent, the Files API) and Vertex AI's route for the same models.
+pub mod google;
 
 pub use engine::{Fault, JobEnd, Recorded};

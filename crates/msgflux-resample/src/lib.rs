@@ -181,7 +181,12 @@ mod tests {
         for row in px.chunks_mut(12) {
             row[4..].fill(255);
         }
-        let region = Region { x: 6, y: 0, width: 4, height: 4 };
+        let region = Region {
+            x: 6,
+            y: 0,
+            width: 4,
+            height: 4,
+        };
         let out = resample(&px, Layout::Gray, (12, 4), region, (2, 2), Filter::Bilinear).unwrap();
         assert_eq!(out, vec![255; 4]);
     }

@@ -35,6 +35,9 @@ pub mod providers {
     /// fal.ai's queue API (feature `fal`).
     #[cfg(feature = "fal")]
     pub use msgflux_fal as fal;
+    /// Google Gemini image models (feature `google`).
+    #[cfg(feature = "google")]
+    pub use msgflux_google as google;
 
     /// Offline content-aware fill (feature `local`).
     #[cfg(feature = "local")]
@@ -68,5 +71,6 @@ builtin_providers![
     ("stability", "stability"),
     ("bfl", "bfl"),
     ("fal", "fal"),
+    ("google", "google"),
     ("local", "local"),
 ];

@@ -12,6 +12,7 @@ mod bfl;
 mod compare;
 mod edit;
 mod fal;
+mod google;
 mod leak;
 mod mask;
 mod prepare;

@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 use msgflux_emulators::engine::Emulated;
-use msgflux_emulators::{Fault, bfl, fal, openai, replicate, stability};
+use msgflux_emulators::{Fault, bfl, fal, google, openai, replicate, stability};
 
 /// Serves an emulator on 127.0.0.1, or runs a command against it.
 #[derive(Debug, Parser)]
@@ -71,6 +71,7 @@ enum Provider {
     Stability,
     Bfl,
     Fal,
+    Google,
 }
 
 fn parse_fault(text: &str) -> Result<Fault, String> {
@@ -93,54 +94,32 @@ fn parse_fault(text: &str) -> Result<Fault, String> {
 }
 
 /// Starts the emulator the arguments name, set up as they say.
+/// Starts one emulator on the asked port with what every emulator takes
+/// (`--leak`, `--first-fault`), after `$tune` sets the knobs of its own.
+macro_rules! started {
+    ($module:ident, $args:expr, |$e:ident| $tune:block) => {{
+        let $e = $module::Emulator::start_on($args.port).await?;
+        $tune
+        $e.set_leak($args.leak);
+        if let Some(fault) = &$args.first_fault {
+            $e.inject(fault.clone());
+        }
+        Box::new($e) as Box<dyn Emulated>
+    }};
+}
+
 async fn start(args: &Args) -> std::io::Result<Box<dyn Emulated>> {
+    let latency = Duration::from_millis(args.latency_ms);
     Ok(match args.provider {
-        Provider::Openai => {
-            let emulator = openai::Emulator::start_on(args.port).await?;
-            emulator.set_latency(Duration::from_millis(args.latency_ms));
-            emulator.set_reuse_answers(args.reuse_answers);
-            emulator.set_leak(args.leak);
-            if let Some(fault) = &args.first_fault {
-                emulator.inject(fault.clone());
-            }
-            Box::new(emulator)
-        }
-        Provider::Replicate => {
-            let emulator = replicate::Emulator::start_on(args.port).await?;
-            emulator.set_default_polls(args.polls);
-            emulator.set_leak(args.leak);
-            if let Some(fault) = &args.first_fault {
-                emulator.inject(fault.clone());
-            }
-            Box::new(emulator)
-        }
-        Provider::Stability => {
-            let emulator = stability::Emulator::start_on(args.port).await?;
-            emulator.set_default_polls(args.polls);
-            emulator.set_leak(args.leak);
-            if let Some(fault) = &args.first_fault {
-                emulator.inject(fault.clone());
-            }
-            Box::new(emulator)
-        }
-        Provider::Bfl => {
-            let emulator = bfl::Emulator::start_on(args.port).await?;
-            emulator.set_default_polls(args.polls);
-            emulator.set_leak(args.leak);
-            if let Some(fault) = &args.first_fault {
-                emulator.inject(fault.clone());
-            }
-            Box::new(emulator)
-        }
-        Provider::Fal => {
-            let emulator = fal::Emulator::start_on(args.port).await?;
-            emulator.set_default_polls(args.polls);
-            emulator.set_leak(args.leak);
-            if let Some(fault) = &args.first_fault {
-                emulator.inject(fault.clone());
-            }
-            Box::new(emulator)
-        }
+        Provider::Openai => started!(openai, args, |e| {
+            e.set_latency(latency);
+            e.set_reuse_answers(args.reuse_answers);
+        }),
+        Provider::Replicate => started!(replicate, args, |e| { e.set_default_polls(args.polls) }),
+        Provider::Stability => started!(stability, args, |e| { e.set_default_polls(args.polls) }),
+        Provider::Bfl => started!(bfl, args, |e| { e.set_default_polls(args.polls) }),
+        Provider::Fal => started!(fal, args, |e| { e.set_default_polls(args.polls) }),
+        Provider::Google => started!(google, args, |e| { e.set_latency(latency) }),
     })
 }
 

@@ -102,6 +102,49 @@ impl Contract {
         self
     }
 
+    /// The contract with `patch` applied to its document as a JSON merge
+    /// patch (RFC 7396: objects merge key by key, `null` removes a key, any
+    /// other value replaces): for a published document that lags the live
+    /// API, with the newer fields in a committed file of their own.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use msgflux_emulators::engine::Contract;
+    /// let contract = Contract::from_value("demo", json!({"components": {"schemas": {"C": {
+    ///     "type": "object", "properties": {"a": {"type": "string"}}}}}}))
+    ///     .with_overlay(&json!({"components": {"schemas": {"C": {"properties": {"b": {"type": "integer"}}}}}}))
+    ///     .closed();
+    /// assert!(contract.check(&Contract::component("C"), &json!({"a": "x", "b": 1})).is_empty());
+    /// assert_eq!(contract.check(&Contract::component("C"), &json!({"b": "one"})).len(), 1);
+    /// ```
+    pub fn with_overlay(mut self, patch: &Value) -> Self {
+        let mut patch = patch.clone();
+        normalise(&mut patch);
+        merge_patch(&mut self.document, &patch);
+        self.validators = Mutex::new(BTreeMap::new());
+        self
+    }
+
+    /// The contract with every object schema that lists its properties and
+    /// says nothing about others closed to others (`additionalProperties:
+    /// false`): a field the document does not know is reported, not passed
+    /// over (Google's discovery documents never close their objects, while
+    /// the service rejects unknown fields with `INVALID_ARGUMENT`).
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use msgflux_emulators::engine::Contract;
+    /// let contract = Contract::from_value("demo", json!({"components": {"schemas": {"C": {
+    ///     "type": "object", "properties": {"a": {"type": "string"}}}}}})).closed();
+    /// let problems = contract.check(&Contract::component("C"), &json!({"a": "x", "typo": 1}));
+    /// assert_eq!(problems.len(), 1, "{problems:?}");
+    /// ```
+    pub fn closed(mut self) -> Self {
+        close_objects(&mut self.document);
+        self.validators = Mutex::new(BTreeMap::new());
+        self
+    }
+
     /// The normalised document.
     pub fn document(&self) -> &Value {
         &self.document
@@ -356,6 +399,53 @@ fn escape(segment: &str) -> String {
     segment.replace('~', "~0").replace('/', "~1")
 }
 
+/// RFC 7396 JSON merge patch.
+fn merge_patch(target: &mut Value, patch: &Value) {
+    let Value::Object(changes) = patch else {
+        *target = patch.clone();
+        return;
+    };
+    if !target.is_object() {
+        *target = Value::Object(Map::new());
+    }
+    if let Value::Object(object) = target {
+        for (key, change) in changes {
+            if change.is_null() {
+                object.remove(key);
+            } else {
+                merge_patch(object.entry(key.clone()).or_insert(Value::Null), change);
+            }
+        }
+    }
+}
+
+/// `additionalProperties: false` on every object schema that lists
+/// properties and leaves other keys unsaid.
+fn close_objects(value: &mut Value) {
+    match value {
+        Value::Object(object) => {
+            if object.get("properties").is_some_and(Value::is_object)
+                && !object.contains_key("additionalProperties")
+                && !object.contains_key("patternProperties")
+            {
+                object.insert("additionalProperties".into(), Value::Bool(false));
+            }
+            for (key, inner) in object.iter_mut() {
+                if key == "properties" {
+                    // Property names, not schemas: close the schemas beneath them.
+                    if let Value::Object(properties) = inner {
+                        properties.values_mut().for_each(close_objects);
+                    }
+                } else {
+                    close_objects(inner);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(close_objects),
+        _ => {}
+    }
+}
+
 /// OpenAPI 3.0 keywords rewritten as JSON Schema 2020-12.
 fn normalise(value: &mut Value) {
     match value {
@@ -492,6 +582,28 @@ mod tests {
         let contract = form_contract().with_correction("/components/schemas/Nowhere/required", json!([]));
         let problems = contract.check(&Contract::component("Form"), &json!({}));
         assert!(problems[0].contains("names nothing"), "{problems:?}");
+    }
+
+    #[test]
+    fn an_overlay_merges_and_removes_and_closed_objects_report_unknown_fields() {
+        let contract = Contract::from_value(
+            "overlay",
+            json!({"components": {"schemas": {"S": {"type": "object", "properties": {
+                "a": {"type": "string"}, "gone": {"type": "string"},
+                "inner": {"type": "object", "properties": {"x": {"type": "integer"}}}}}}}}),
+        )
+        .with_overlay(
+            &json!({"components": {"schemas": {"S": {"properties": {"gone": null, "b": {"type": "boolean"}}}}}}),
+        )
+        .closed();
+        let s = Contract::component("S");
+        assert!(
+            contract
+                .check(&s, &json!({"a": "x", "b": true, "inner": {"x": 1}}))
+                .is_empty()
+        );
+        assert_eq!(contract.check(&s, &json!({"gone": "x"})).len(), 1);
+        assert_eq!(contract.check(&s, &json!({"inner": {"y": 1}})).len(), 1);
     }
 
     #[test]

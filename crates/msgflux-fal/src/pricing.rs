@@ -11,23 +11,23 @@ use msgflux_core::Cost;
 /// When the table below was read.
 pub(crate) const PRICES_READ_ON: &str = "2026-12-01";
 
-/// How an app is billed.
+/// What an app bills per (a price in US dollars).
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Price {
     /// A fixed price per output image.
-    PerImage(f64),
+    Image(f64),
     /// A price per output megapixel, each image rounded up to whole megapixels.
-    PerMegapixelRoundedUp(f64),
+    MegapixelRoundedUp(f64),
     /// A price per output megapixel.
-    PerMegapixel(f64),
+    Megapixel(f64),
 }
 
 fn price(app: &str) -> Option<Price> {
     Some(match app {
-        "fal-ai/flux-pro/kontext" => Price::PerImage(0.04),
-        "fal-ai/flux-pro/v1/fill" => Price::PerMegapixelRoundedUp(0.05),
-        "fal-ai/qwen-image-edit" => Price::PerMegapixel(0.03),
-        "fal-ai/bytedance/seedream/v4/edit" => Price::PerImage(0.03),
+        "fal-ai/flux-pro/kontext" => Price::Image(0.04),
+        "fal-ai/flux-pro/v1/fill" => Price::MegapixelRoundedUp(0.05),
+        "fal-ai/qwen-image-edit" => Price::Megapixel(0.03),
+        "fal-ai/bytedance/seedream/v4/edit" => Price::Image(0.03),
         _ => return None,
     })
 }
@@ -37,11 +37,11 @@ pub(crate) fn estimate(app: &str, sizes: &[(u32, u32)]) -> Option<Cost> {
     let images = sizes.len();
     let megapixels = |(w, h): &(u32, u32)| f64::from(*w) * f64::from(*h) / 1_000_000.0;
     Some(match price(app)? {
-        Price::PerImage(usd) => Cost::usd(
+        Price::Image(usd) => Cost::usd(
             usd * images as f64,
             format!("{images} image(s) at ${usd} per image ({app}, fal prices of {PRICES_READ_ON})"),
         ),
-        Price::PerMegapixelRoundedUp(usd) => {
+        Price::MegapixelRoundedUp(usd) => {
             let billed: f64 = sizes.iter().map(|s| megapixels(s).ceil().max(1.0)).sum();
             Cost::usd(
                 usd * billed,
@@ -50,7 +50,7 @@ pub(crate) fn estimate(app: &str, sizes: &[(u32, u32)]) -> Option<Cost> {
                 ),
             )
         }
-        Price::PerMegapixel(usd) => {
+        Price::Megapixel(usd) => {
             let billed: f64 = sizes.iter().map(megapixels).sum();
             Cost::usd(
                 usd * billed,

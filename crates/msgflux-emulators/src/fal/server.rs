@@ -416,7 +416,7 @@ fn request_call(
     owner_app: &str,
     id: &str,
     inner: &mut Inner,
-) -> Result<StoredRequest, Response> {
+) -> Result<StoredRequest, Box<Response>> {
     let mut problems = Vec::new();
     if let Some(known) = inner.requests.get(id)
         && known.owner_app != owner_app
@@ -428,22 +428,22 @@ fn request_call(
     }
     call.record(shared, operation, false, RecordedBody::Empty, problems);
     if let Some(denied) = unauthorised(call.headers) {
-        return Err(denied);
+        return Err(Box::new(denied));
     }
     if let Some(fault) = faulted(shared, operation) {
-        return Err(fault);
+        return Err(Box::new(fault));
     }
     inner
         .requests
         .remove(id)
-        .ok_or_else(|| detail(StatusCode::NOT_FOUND, json!(format!("Request {id} not found"))))
+        .ok_or_else(|| Box::new(detail(StatusCode::NOT_FOUND, json!(format!("Request {id} not found")))))
 }
 
 fn status(shared: &Shared, call: &Call<'_>, owner_app: &str, id: &str) -> Response {
     let mut inner = shared.lock();
     let mut request = match request_call(shared, call, STATUS, owner_app, id, &mut inner) {
         Ok(request) => request,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     if matches!(request.status, "IN_QUEUE" | "IN_PROGRESS") {
         request.polls += 1;
@@ -499,7 +499,7 @@ fn result(shared: &Shared, call: &Call<'_>, owner_app: &str, id: &str) -> Respon
     let mut inner = shared.lock();
     let request = match request_call(shared, call, RESULT, owner_app, id, &mut inner) {
         Ok(request) => request,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let response = if inner.results_expired {
         detail(
@@ -534,7 +534,7 @@ fn cancel(shared: &Shared, call: &Call<'_>, owner_app: &str, id: &str) -> Respon
     let mut inner = shared.lock();
     let mut request = match request_call(shared, call, CANCEL, owner_app, id, &mut inner) {
         Ok(request) => request,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     // Only requests that have not started can be cancelled.
     let response = if request.status == "IN_QUEUE" {
@@ -607,15 +607,13 @@ fn complete(inner: &mut Inner, request: &StoredRequest) -> Result<Value, (u16, V
     })
 }
 
+/// One rendered result: its bytes, size and format.
+type Rendered = (Vec<u8>, (u32, u32), String);
+
 /// The app's images (bytes, size, format): the first input with the mask's
 /// edit area painted (read as the app reads it), or all of it repainted
 /// when the app takes no mask; at `image_size` when given.
-fn render(
-    inner: &Inner,
-    app: &EmulatedApp,
-    input: &Value,
-    not_an_image: bool,
-) -> Result<Vec<(Vec<u8>, (u32, u32), String)>, String> {
+fn render(inner: &Inner, app: &EmulatedApp, input: &Value, not_an_image: bool) -> Result<Vec<Rendered>, String> {
     let (image_name, list) = &app.image_input;
     let first = if *list {
         input.get(image_name).and_then(|v| v.get(0))

@@ -584,43 +584,37 @@ async fn answer_fault(
     }
 }
 
+/// 429 `RESOURCE_EXHAUSTED` with the `QuotaFailure` that was hit, a `Help` link and a `RetryInfo`.
+fn resource_exhausted(metric: &str, quota_id: &str, value: &str, retry_after: std::time::Duration) -> Response {
+    let details = json!([
+        {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [{
+            "quotaMetric": format!("generativelanguage.googleapis.com/{metric}"),
+            "quotaId": quota_id,
+            "quotaDimensions": {"location": "global", "model": "gemini-image"},
+            "quotaValue": value
+        }]},
+        {"@type": "type.googleapis.com/google.rpc.Help", "links": [{"description": "Learn more about Gemini API quotas", "url": "https://ai.google.dev/gemini-api/docs/rate-limits"}]},
+        retry_info(retry_after)
+    ]);
+    let message = "You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.";
+    json_response(429, &status_body(429, message, details), &[])
+}
+
 /// A fault answered with an error status, for any operation.
 async fn status_fault(state: &EmulatorState, operation: &str, fault: Fault) -> Response {
     match fault {
-        Fault::RateLimited { retry_after } => json_response(
-            429,
-            &status_body(
-                429,
-                "You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.",
-                json!([
-                    {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [{
-                        "quotaMetric": "generativelanguage.googleapis.com/generate_content_paid_tier_requests",
-                        "quotaId": "GenerateRequestsPerMinutePerProjectPerModel",
-                        "quotaDimensions": {"location": "global", "model": "gemini-image"},
-                        "quotaValue": "10"
-                    }]},
-                    {"@type": "type.googleapis.com/google.rpc.Help", "links": [{"description": "Learn more about Gemini API quotas", "url": "https://ai.google.dev/gemini-api/docs/rate-limits"}]},
-                    retry_info(retry_after)
-                ]),
-            ),
-            &[],
+        Fault::RateLimited { retry_after } => resource_exhausted(
+            "generate_content_paid_tier_requests",
+            "GenerateRequestsPerMinutePerProjectPerModel",
+            "10",
+            retry_after,
         ),
-        Fault::QuotaExceeded => json_response(
-            429,
-            &status_body(
-                429,
-                "You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.",
-                json!([
-                    {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": [{
-                        "quotaMetric": "generativelanguage.googleapis.com/generate_content_free_tier_requests",
-                        "quotaId": "GenerateRequestsPerDayPerProjectPerModel-FreeTier",
-                        "quotaDimensions": {"location": "global", "model": "gemini-image"},
-                        "quotaValue": "0"
-                    }]},
-                    retry_info(std::time::Duration::from_secs(41))
-                ]),
-            ),
-            &[],
+        // A daily free-tier quota of 0: the free tier offers no image model.
+        Fault::QuotaExceeded => resource_exhausted(
+            "generate_content_free_tier_requests",
+            "GenerateRequestsPerDayPerProjectPerModel-FreeTier",
+            "0",
+            std::time::Duration::from_secs(41),
         ),
         Fault::ServerError { status } => json_response(
             status,

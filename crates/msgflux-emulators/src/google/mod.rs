@@ -127,13 +127,16 @@ pub(crate) struct StoredFile {
     pub(crate) bytes: Vec<u8>,
 }
 
+/// An upload session: the announced length, the MIME type and the display name.
+pub(crate) type Session = (usize, String, Option<String>);
+
 pub(crate) struct State {
     contract: Contract,
     script: Script,
     journal: Journal,
     base: String,
     /// Upload sessions (id → declared length, MIME type, display name).
-    sessions: Mutex<BTreeMap<String, (usize, String, Option<String>)>>,
+    sessions: Mutex<BTreeMap<String, Session>>,
     /// Files by id.
     files: Mutex<BTreeMap<String, StoredFile>>,
     latency: Mutex<Duration>,

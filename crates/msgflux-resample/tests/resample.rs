@@ -1,0 +1,58 @@
+//! The crate's behaviour, tested from outside: an integration test links the
+//! compiled library instead of compiling its kernels a second time with
+//! `--test` (the reason for `[lib] test = false`).
+
+use msgflux_resample::{Filter, Layout, Region, resample};
+
+#[test]
+fn a_flat_colour_stays_flat_through_lanczos() {
+    let px = [10u8, 20, 30, 255].repeat(8 * 8);
+    let out = resample(&px, Layout::Rgba, (8, 8), Region::whole(8, 8), (3, 5), Filter::Lanczos3).unwrap();
+    assert_eq!(out, [10u8, 20, 30, 255].repeat(15));
+}
+
+#[test]
+fn the_region_alone_is_scaled() {
+    // Four black columns, then eight white: a region well inside the
+    // white part (the filter reads a pixel or two around it) stays white.
+    let mut px = vec![0u8; 12 * 4];
+    for row in px.chunks_mut(12) {
+        row[4..].fill(255);
+    }
+    let region = Region {
+        x: 6,
+        y: 0,
+        width: 4,
+        height: 4,
+    };
+    let out = resample(&px, Layout::Gray, (12, 4), region, (2, 2), Filter::Bilinear).unwrap();
+    assert_eq!(out, vec![255; 4]);
+}
+
+#[test]
+fn a_buffer_of_the_wrong_length_is_refused() {
+    let err = resample(
+        &[0; 5],
+        Layout::Rgb,
+        (2, 1),
+        Region::whole(2, 1),
+        (1, 1),
+        Filter::Bilinear,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("5 bytes"), "{err}");
+}
+
+#[test]
+fn a_zero_side_is_refused() {
+    let err = resample(
+        &[0; 4],
+        Layout::Gray,
+        (2, 2),
+        Region::whole(2, 2),
+        (0, 1),
+        Filter::Bilinear,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("zero"), "{err}");
+}

@@ -35,9 +35,9 @@ pub const BUILTIN_MODELS: &[&str] = &[
 pub(crate) enum Family {
     /// FLUX.1 Kontext: prompt-driven edits of `input_image` (plus up to 3 experimental references).
     Kontext,
-    /// FLUX.1 Fill [pro]: `image` + `mask` (white = repaint).
+    /// FLUX.1 Fill \[pro\]: `image` + `mask` (white = repaint).
     Fill,
-    /// FLUX.1 Expand [pro]: `image` + pixels to add on each side.
+    /// FLUX.1 Expand \[pro\]: `image` + pixels to add on each side.
     Expand,
     /// FLUX.2: prompt + `input_image`..`input_image_N`, `width`/`height`.
     Flux2,

@@ -6,8 +6,8 @@
 //! $0.01; FLUX.2 priced by megapixel: a rate for the first output megapixel
 //! and a lower one for each further megapixel, input megapixels of an edit
 //! included, which gives the page's "1 MP image editing" figures). Kontext
-//! [pro] 4 credits, Kontext [max] 8, Fill [pro] 5 per image. Expand [pro]
-//! is priced as Fill [pro] here (not on the page snapshot; treat it as an
+//! \[pro\] 4 credits, Kontext \[max\] 8, Fill \[pro\] 5 per image. Expand \[pro\]
+//! is priced as Fill \[pro\] here (not on the page snapshot; treat it as an
 //! estimate). `flux-2-pro-preview` and `flux-2-klein-9b-preview` are priced
 //! as the models they preview.
 

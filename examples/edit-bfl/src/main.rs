@@ -1,5 +1,5 @@
 //! Edits a sample photo through Black Forest Labs' API: a mask drawn in
-//! code marks the coffee in the cup, FLUX.1 Fill [pro] repaints it, and the
+//! code marks the coffee in the cup, FLUX.1 Fill \[pro\] repaints it, and the
 //! example saves the results and a before/after view with the mask outlined.
 //!
 //! ```text

@@ -3,7 +3,7 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::commands::{batch, compare, edit, leak, mask, prepare, providers};
+use crate::commands::{batch, compare, edit, leak, mask, prepare, providers, serve};
 
 /// Edit existing images from a text prompt through any provider (OpenAI,
 /// Replicate, or offline local fill), and prepare the masks and inputs they need.
@@ -47,4 +47,6 @@ pub enum Command {
     Batch(batch::BatchArgs),
     /// List the providers and models compiled in, with what each accepts.
     Providers(providers::ProvidersArgs),
+    /// Serve an OpenAI-compatible image-edit API (POST /v1/images/edits) in front of every provider.
+    Serve(serve::ServeArgs),
 }

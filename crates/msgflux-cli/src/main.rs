@@ -30,7 +30,14 @@ fn main() -> ExitCode {
     let cli = Cli::try_parse().unwrap_or_else(|err| err.exit());
     init_tracing(cli.verbose);
     let output = Output::new(cli.json);
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    // The gateway serves many connections at once, on every core; every
+    // other command is one job at a time.
+    let runtime = if matches!(cli.command, cli::Command::Serve(_)) {
+        tokio::runtime::Builder::new_multi_thread().enable_all().build()
+    } else {
+        tokio::runtime::Builder::new_current_thread().enable_all().build()
+    };
+    let runtime = match runtime {
         Ok(runtime) => runtime,
         Err(err) => {
             let err = msgflux::Error::io("tokio runtime", err);

@@ -16,6 +16,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::Bytes;
 use image::DynamicImage;
 
+use crate::address::{AddressPolicy, GuardedResolver, check_literal_host, refusal_in};
 use crate::decode::{DecodeLimits, decode_with_limits, read_header, sniff_format};
 use crate::error::{Error, Result};
 use crate::format::ImageFormat;
@@ -311,6 +312,7 @@ pub struct InputLoader {
     max_bytes: u64,
     timeout: Duration,
     max_redirects: usize,
+    policy: Arc<AddressPolicy>,
 }
 
 impl Default for InputLoader {
@@ -320,6 +322,7 @@ impl Default for InputLoader {
             max_bytes: 64 * 1024 * 1024,
             timeout: Duration::from_secs(30),
             max_redirects: 5,
+            policy: Arc::new(AddressPolicy::Any),
         }
     }
 }
@@ -344,9 +347,26 @@ impl InputLoader {
     }
 
     /// Uses this client for downloads (its redirect policy then applies).
+    ///
+    /// Not with [`AddressPolicy::PublicOnly`]: that policy needs the loader's
+    /// own client (its resolver and redirect checks), and downloads fail with
+    /// [`Error::Config`] when both are set.
     pub fn with_client(mut self, client: reqwest::Client) -> Self {
         self.client = Some(client);
         self
+    }
+
+    /// Which addresses URL inputs may be downloaded from (default: any).
+    /// Programs that fetch URLs chosen by others set
+    /// [`AddressPolicy::PublicOnly`].
+    pub fn with_address_policy(mut self, policy: AddressPolicy) -> Self {
+        self.policy = Arc::new(policy);
+        self
+    }
+
+    /// The address policy.
+    pub fn address_policy(&self) -> &AddressPolicy {
+        &self.policy
     }
 
     /// The byte limit.
@@ -355,12 +375,36 @@ impl InputLoader {
     }
 
     fn client(&self) -> Result<reqwest::Client> {
-        if let Some(client) = &self.client {
-            return Ok(client.clone());
+        match (&self.client, self.policy.is_restricted()) {
+            (Some(_), true) => {
+                return Err(Error::config(
+                    "the input loader's address policy needs the loader's own HTTP client; do not set both",
+                ));
+            }
+            (Some(client), false) => return Ok(client.clone()),
+            (None, _) => {}
         }
-        crate::kit::http::client_builder()
-            .redirect(reqwest::redirect::Policy::limited(self.max_redirects))
-            .connect_timeout(Duration::from_secs(10))
+        let builder = crate::kit::http::client_builder().connect_timeout(Duration::from_secs(10));
+        let builder = if self.policy.is_restricted() {
+            let policy = self.policy.clone();
+            let max_redirects = self.max_redirects;
+            // A proxy would resolve names itself, out of the resolver's sight.
+            builder
+                .no_proxy()
+                .dns_resolver(GuardedResolver { policy: policy.clone() })
+                .redirect(reqwest::redirect::Policy::custom(move |attempt| {
+                    if attempt.previous().len() > max_redirects {
+                        return attempt.error(format!("more than {max_redirects} redirects"));
+                    }
+                    match check_literal_host(&policy, attempt.url()) {
+                        Ok(()) => attempt.follow(),
+                        Err(refused) => attempt.error(refused),
+                    }
+                }))
+        } else {
+            builder.redirect(reqwest::redirect::Policy::limited(self.max_redirects))
+        };
+        builder
             .build()
             .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))
     }
@@ -375,12 +419,20 @@ impl InputLoader {
             ));
         }
         let shown = redact_url(url);
+        if let Err(refused) = check_literal_host(&self.policy, &parsed) {
+            return Err(refused_input(what, &shown, &refused));
+        }
         let fut = async {
-            let response = self.client()?.get(parsed).send().await.map_err(|e| Error::Network {
-                provider: "input".into(),
-                request_sent: !e.is_connect(),
-                message: format!("downloading {what} from {shown}: {}", transport_message(&e)),
-                source: Some(Box::new(e)),
+            let response = self.client()?.get(parsed).send().await.map_err(|e| {
+                if let Some(refused) = refusal_in(&e) {
+                    return refused_input(what, &shown, refused);
+                }
+                Error::Network {
+                    provider: "input".into(),
+                    request_sent: !e.is_connect(),
+                    message: format!("downloading {what} from {shown}: {}", transport_message(&e)),
+                    source: Some(Box::new(e)),
+                }
             })?;
             let status = response.status();
             if !status.is_success() {
@@ -510,6 +562,13 @@ fn name_file_in(err: Error, path: &Path) -> Error {
         },
         other => other,
     }
+}
+
+fn refused_input(what: &str, url: &str, refused: &crate::address::Refused) -> Error {
+    Error::invalid(
+        what,
+        format!("URL {url} is refused: {refused}; only public addresses are fetched"),
+    )
 }
 
 fn oversize(what: &str, url: &str, got: u64, max: u64) -> Error {

@@ -13,6 +13,8 @@ mod request;
 mod size;
 // Image inputs: paths, URLs, data URIs, base64, bytes, in-memory images.
 mod input;
+// Which network addresses URL inputs may reach (the guard against SSRF).
+mod address;
 // Image formats, sniffed from bytes.
 mod format;
 // Decoding untrusted bytes within limits.
@@ -37,6 +39,7 @@ pub mod blocking;
 // ---- What a provider author needs: in its own module ----
 pub mod kit;
 
+pub use address::{AddressPolicy, IpNet};
 pub use capabilities::{Capabilities, MaskConvention, MaskSupport, OptionKind, OptionSpec, SizeRule};
 pub use decode::DecodeLimits;
 pub use error::{Error, ProviderError, Result, Violation};

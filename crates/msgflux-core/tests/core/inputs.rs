@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use base64::Engine as _;
 use msgflux_core::kit::testkit::sample_image;
-use msgflux_core::{EditRequest, Error, ImageFormat, ImageInput, InputLoader, InputOrigin};
+use msgflux_core::{AddressPolicy, EditRequest, Error, ImageFormat, ImageInput, InputLoader, InputOrigin};
 
 /// A file server on 127.0.0.1 with the misbehaviours downloads must survive.
 async fn serve() -> SocketAddr {
@@ -46,7 +46,15 @@ async fn serve() -> SocketAddr {
         .route("/redirect/{n}", get(redirect))
         .route("/slow", get(slow))
         .route("/page.png", get(text))
-        .route("/gone", get(|| async { StatusCode::NOT_FOUND }));
+        .route("/gone", get(|| async { StatusCode::NOT_FOUND }))
+        .route(
+            "/to-metadata",
+            get(|| async { Redirect::temporary("http://169.254.169.254/latest/meta-data/") }),
+        )
+        .route(
+            "/to-private",
+            get(|| async { Redirect::temporary("http://10.0.0.1/photo.png") }),
+        );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move { axum::serve(listener, app).await });
@@ -218,4 +226,83 @@ async fn bare_base64_and_data_uris_give_the_same_image() {
         .expect("data uri");
     assert_eq!(from_b64.bytes, from_uri.bytes);
     assert_eq!(from_b64.bytes.as_ref(), png.as_slice());
+}
+
+/// The gateway's policy, allowing only the test server's own address.
+fn public_only_but(addr: SocketAddr) -> InputLoader {
+    InputLoader::default().with_address_policy(AddressPolicy::PublicOnly {
+        allow: vec![addr.ip().to_string().parse().expect("net")],
+    })
+}
+
+fn assert_refused(err: &Error, needle: &str) {
+    assert!(
+        matches!(err, Error::InvalidInput { param, .. } if param == "image"),
+        "{err}"
+    );
+    assert!(err.to_string().contains(needle), "{err}");
+    assert!(err.to_string().contains("only public addresses"), "{err}");
+}
+
+#[tokio::test]
+async fn public_only_refuses_a_loopback_address() {
+    let addr = serve().await;
+    let err = InputLoader::default()
+        .with_address_policy(AddressPolicy::PublicOnly { allow: vec![] })
+        .load(&ImageInput::from(format!("http://{addr}/photo.png")), "image")
+        .await
+        .expect_err("loopback");
+    assert_refused(&err, "127.0.0.1 is not a public address");
+}
+
+#[tokio::test]
+async fn public_only_refuses_a_name_that_resolves_to_loopback() {
+    let addr = serve().await;
+    let err = InputLoader::default()
+        .with_address_policy(AddressPolicy::PublicOnly { allow: vec![] })
+        .load(
+            &ImageInput::from(format!("http://localhost:{}/photo.png", addr.port())),
+            "image",
+        )
+        .await
+        .expect_err("localhost");
+    assert_refused(&err, "localhost resolves to");
+}
+
+#[tokio::test]
+async fn public_only_refuses_the_metadata_address_without_connecting() {
+    let err = InputLoader::default()
+        .with_address_policy(AddressPolicy::PublicOnly { allow: vec![] })
+        .load(&ImageInput::from("http://169.254.169.254/latest/meta-data/"), "image")
+        .await
+        .expect_err("metadata");
+    assert_refused(&err, "169.254.169.254");
+}
+
+#[tokio::test]
+async fn public_only_checks_every_redirect() {
+    let addr = serve().await;
+    let loader = public_only_but(addr);
+    loader
+        .load(&ImageInput::from(format!("http://{addr}/photo.png")), "image")
+        .await
+        .expect("the allowed test server is reachable");
+    for path in ["to-metadata", "to-private"] {
+        let err = loader
+            .load(&ImageInput::from(format!("http://{addr}/{path}")), "image")
+            .await
+            .expect_err("redirect to a non-public address");
+        assert!(err.to_string().contains("not a public address"), "{path}: {err}");
+    }
+}
+
+#[tokio::test]
+async fn public_only_with_an_injected_client_is_a_configuration_error() {
+    let err = InputLoader::default()
+        .with_address_policy(AddressPolicy::PublicOnly { allow: vec![] })
+        .with_client(msgflux_core::kit::http::client_builder().build().expect("client"))
+        .load(&ImageInput::from("http://93.184.216.34/photo.png"), "image")
+        .await
+        .expect_err("both set");
+    assert!(matches!(err, Error::Config { .. }), "{err}");
 }

@@ -6,9 +6,10 @@
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::Router;
+use axum::body::Body;
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -60,6 +61,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
             get(|| async { ([(header::CONTENT_TYPE, "application/json")], OPENAPI) }),
         )
         .fallback(|| async { ApiError::not_found("no such endpoint; see GET /openapi.json") })
+        // The edit handler reads its body with the same limit itself.
         .layer(axum::extract::DefaultBodyLimit::max(body_limit))
         .with_state(state)
 }
@@ -124,28 +126,28 @@ async fn edit(State(state): State<Arc<AppState>>, request: Request) -> Response 
 }
 
 async fn run_edit(state: &Arc<AppState>, request: Request, model_label: &mut String) -> Result<Response, ApiError> {
-    let caller = state.keys.authenticate(request.headers())?;
-    if state.shutting_down.load(Ordering::Relaxed) {
-        return Err(ApiError::overloaded(
-            "the gateway is shutting down; retry on another replica",
-        ));
-    }
-    // Capacity before the body is read, so a flood is refused without buffering it.
-    let server_slot = state.in_flight.clone().try_acquire_owned().map_err(|_| {
-        ApiError::overloaded(format!(
-            "the gateway has its most edits in flight ({}); retry shortly",
-            state.limits.max_in_flight
-        ))
-    })?;
-    let key_slot = caller.admit().await?;
-    let base_url = base_url(state, request.headers());
+    let (parts, body) = request.into_parts();
+    let (caller, server_slot, key_slot) = match admit(state, &parts.headers).await {
+        Ok(admitted) => admitted,
+        Err(err) => {
+            // Read what the client is still sending: closing a connection with
+            // unread data resets it, and the client would lose this answer.
+            discard(body, state.limits.max_body_bytes, state.limits.body_timeout()).await;
+            return Err(err);
+        }
+    };
+    let base_url = base_url(state, &parts.headers);
 
-    let mut wire = tokio::time::timeout(
+    // The whole body, then the parsers: images are held in memory anyway,
+    // and a body read to its end leaves nothing unread on the connection.
+    let body = tokio::time::timeout(
         state.limits.body_timeout(),
-        read_body(request, state.limits.max_body_bytes),
+        axum::body::to_bytes(body, state.limits.max_body_bytes),
     )
     .await
-    .map_err(|_| ApiError::body_timeout(state.limits.body_timeout()))??;
+    .map_err(|_| ApiError::body_timeout(state.limits.body_timeout()))?
+    .map_err(|e| too_large_or_malformed(&e))?;
+    let mut wire = parse_body(parts, body).await?;
     if !wire.violations.is_empty() {
         return Err(all_violations(std::mem::take(&mut wire.violations)));
     }
@@ -208,23 +210,58 @@ impl Drop for InFlight {
     }
 }
 
-/// Reads the body by its content type.
-async fn read_body(request: Request, max_body: usize) -> Result<WireEdit, ApiError> {
-    let content_type = request
-        .headers()
+/// Who is calling, and room for the edit on the server and in the caller's
+/// limits; all decided from the headers, before the body is read.
+async fn admit(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<(Arc<crate::auth::Caller>, OwnedSemaphorePermit, OwnedSemaphorePermit), ApiError> {
+    let caller = state.keys.authenticate(headers)?;
+    if state.shutting_down.load(Ordering::Relaxed) {
+        return Err(ApiError::overloaded(
+            "the gateway is shutting down; retry on another replica",
+        ));
+    }
+    let server_slot = state.in_flight.clone().try_acquire_owned().map_err(|_| {
+        ApiError::overloaded(format!(
+            "the gateway has its most edits in flight ({}); retry shortly",
+            state.limits.max_in_flight
+        ))
+    })?;
+    let key_slot = caller.admit().await?;
+    Ok((caller, server_slot, key_slot))
+}
+
+/// Reads and drops a body, up to a size and a time.
+async fn discard(mut body: Body, limit: usize, timeout: Duration) {
+    use http_body_util::BodyExt as _;
+    let drain = async {
+        let mut seen = 0usize;
+        while let Some(Ok(frame)) = body.frame().await {
+            seen += frame.data_ref().map_or(0, |d| d.len());
+            if seen > limit {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(timeout, drain).await;
+}
+
+/// Parses a read body by its content type.
+async fn parse_body(parts: axum::http::request::Parts, body: bytes::Bytes) -> Result<WireEdit, ApiError> {
+    let content_type = parts
+        .headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_ascii_lowercase();
     if content_type.starts_with("multipart/form-data") {
+        let request = Request::from_parts(parts, Body::from(body));
         let form = Multipart::from_request(request, &())
             .await
             .map_err(|e| ApiError::invalid("body", format!("is not valid multipart/form-data: {}", e.body_text())))?;
         multipart::read(form).await
     } else if content_type.starts_with("application/json") {
-        let body = axum::body::to_bytes(request.into_body(), max_body)
-            .await
-            .map_err(|e| too_large_or_malformed(&e))?;
         json::read(&body)
     } else {
         Err(ApiError::invalid(

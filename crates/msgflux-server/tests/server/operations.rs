@@ -117,3 +117,11 @@ async fn shutdown_lets_an_edit_in_flight_finish() {
     assert_eq!(answer.status(), 200);
     gateway.shut_down().await;
 }
+
+#[test]
+fn the_shipped_container_settings_parse() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/gateway.toml");
+    let config = msgflux_server::ServerConfig::from_file(&path).expect("deploy/gateway.toml");
+    assert_eq!(config.listen.port(), 8080);
+    assert_eq!(config.aliases["dall-e-2"], "openai/dall-e-2");
+}

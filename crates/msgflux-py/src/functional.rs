@@ -1,7 +1,9 @@
-//! `msgflux_rs.nn.functional.map_gather` (and `amap_gather`): many edits
+//! What `msgflux_rs.nn.functional.map_gather` (and `amap_gather`) run: many edits
 //! through one model, with bounded concurrency, a per-item timeout that
 //! cancels the item, results in input order, and one item's failure kept
 //! to that item.
+
+use std::future::Future;
 
 use msgflux::functional::{BatchOptions, DEFAULT_CONCURRENCY, map_gather as gather};
 use msgflux::{EditRequest, EditResponse, InputLoader};
@@ -14,53 +16,21 @@ use crate::request::{edit_request, seconds};
 use crate::response::Response;
 use crate::runtime::{awaitable, block_on};
 
-/// Runs every item and waits for all of them, with the GIL released.
-///
-/// Returns the responses in input order. When items fail, raises
-/// `BatchError` (its `.results` holds every slot, its `.errors` the
-/// failures), or with `return_exceptions=True` returns the exceptions in
-/// their slots, as `asyncio.gather` does.
-#[pyfunction]
-#[pyo3(signature = (model, args_list=None, kwargs_list=None, *, concurrency=DEFAULT_CONCURRENCY, timeout=None, return_exceptions=false))]
-pub(crate) fn map_gather<'py>(
-    py: Python<'py>,
-    model: &Bound<'py, Model>,
-    args_list: Option<Bound<'py, PyAny>>,
-    kwargs_list: Option<Bound<'py, PyAny>>,
-    concurrency: usize,
-    timeout: Option<Bound<'py, PyAny>>,
-    return_exceptions: bool,
-) -> PyResult<Bound<'py, PyAny>> {
-    let batch = Batch::new(model, args_list, kwargs_list, concurrency, timeout, return_exceptions)?;
-    let results = block_on(py, batch.run())?;
-    results.into_pyobject(py)
-}
-
-/// `map_gather` as an asyncio awaitable.
-#[pyfunction]
-#[pyo3(signature = (model, args_list=None, kwargs_list=None, *, concurrency=DEFAULT_CONCURRENCY, timeout=None, return_exceptions=false))]
-pub(crate) fn amap_gather<'py>(
-    py: Python<'py>,
-    model: &Bound<'py, Model>,
-    args_list: Option<Bound<'py, PyAny>>,
-    kwargs_list: Option<Bound<'py, PyAny>>,
-    concurrency: usize,
-    timeout: Option<Bound<'py, PyAny>>,
-    return_exceptions: bool,
-) -> PyResult<Bound<'py, PyAny>> {
-    let batch = Batch::new(model, args_list, kwargs_list, concurrency, timeout, return_exceptions)?;
-    awaitable(py, async move { Ok(batch.run().await) })
-}
-
-/// A batch with its requests built (while the GIL is held).
-struct Batch {
+/// A batch with its requests built (while the GIL is held): what
+/// `map_gather` and `amap_gather` (thin Python functions in
+/// `msgflux_rs/nn/functional.py`) run.
+#[pyclass(frozen, module = "msgflux_rs")]
+pub(crate) struct Batch {
     model: msgflux::Model,
     requests: Vec<EditRequest>,
     options: BatchOptions,
     return_exceptions: bool,
 }
 
+#[pymethods]
 impl Batch {
+    #[new]
+    #[pyo3(signature = (model, args_list=None, kwargs_list=None, concurrency=DEFAULT_CONCURRENCY, timeout=None, return_exceptions=false))]
     fn new(
         model: &Bound<'_, Model>,
         args_list: Option<Bound<'_, PyAny>>,
@@ -104,12 +74,33 @@ impl Batch {
         })
     }
 
-    async fn run(self) -> Gathered {
-        let results = gather(&self.model, self.requests, self.options).await;
-        Gathered {
-            results,
-            loader: self.model.loader().clone(),
-            return_exceptions: self.return_exceptions,
+    /// Runs every item and waits for all of them, with the GIL released.
+    fn gather<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        block_on(py, self.run())?.into_pyobject(py)
+    }
+
+    /// Runs every item on the shared runtime; returns an asyncio awaitable
+    /// (cancelling it cancels the items still running).
+    fn agather<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let run = self.run();
+        awaitable(py, async move { Ok(run.await) })
+    }
+}
+
+impl Batch {
+    /// The batch's work, owning what it needs (so it can outlive `self`).
+    fn run(&self) -> impl Future<Output = Gathered> + Send + 'static {
+        let model = self.model.clone();
+        let requests = self.requests.clone();
+        let options = self.options.clone();
+        let return_exceptions = self.return_exceptions;
+        async move {
+            let results = gather(&model, requests, options).await;
+            Gathered {
+                results,
+                loader: model.loader().clone(),
+                return_exceptions,
+            }
         }
     }
 }

@@ -24,9 +24,7 @@ const DEFAULT_MAX_BYTES: u64 = 4 * 1024 * 1024;
 pub(crate) fn register(parent: &Bound<'_, PyModule>) -> PyResult<()> {
     parent.add_class::<Mask>()?;
     parent.add_class::<Prepared>()?;
-    parent.add_function(wrap_pyfunction!(rectangle, parent)?)?;
-    parent.add_function(wrap_pyfunction!(ellipse, parent)?)?;
-    parent.add_function(wrap_pyfunction!(polygon, parent)?)?;
+    parent.add_function(wrap_pyfunction!(shape_mask, parent)?)?;
     parent.add_function(wrap_pyfunction!(prepare, parent)?)?;
     parent.add_function(wrap_pyfunction!(compare, parent)?)?;
     parent.add_function(wrap_pyfunction!(leak_report, parent)?)?;
@@ -140,58 +138,45 @@ impl Mask {
     }
 }
 
-/// A mask that edits the `(left, top, right, bottom)` box (right and bottom
-/// excluded), on a canvas of `size=(width, height)` or the size of `like`.
+/// The mask builders behind `msgflux_rs.image.rectangle`, `ellipse` and
+/// `polygon` (thin Python functions, so each keeps its own signature):
+/// `geometry` is a `(left, top, right, bottom)` box (right and bottom
+/// excluded) for a rectangle or the ellipse inscribed in it (as Pillow's
+/// `ImageDraw.ellipse`), or `[(x, y), ...]` for a polygon; the canvas is
+/// `size=(width, height)` or the size of the image `like`.
 #[pyfunction]
-#[pyo3(signature = (r#box, *, size=None, like=None))]
-fn rectangle(
+#[pyo3(signature = (shape, geometry, size=None, like=None))]
+fn shape_mask(
     py: Python<'_>,
-    r#box: (u32, u32, u32, u32),
+    shape: &str,
+    geometry: &Bound<'_, PyAny>,
     size: Option<(u32, u32)>,
     like: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Mask> {
     let canvas = canvas(py, size, like)?;
-    let rect = rect(r#box)?;
-    Ok(Mask::wrap(
-        py.detach(|| mfi::Mask::rectangle(canvas.width, canvas.height, rect)),
-    ))
-}
-
-/// A mask that edits the ellipse inscribed in the box (as Pillow's `ImageDraw.ellipse`).
-#[pyfunction]
-#[pyo3(signature = (r#box, *, size=None, like=None))]
-fn ellipse(
-    py: Python<'_>,
-    r#box: (u32, u32, u32, u32),
-    size: Option<(u32, u32)>,
-    like: Option<&Bound<'_, PyAny>>,
-) -> PyResult<Mask> {
-    let canvas = canvas(py, size, like)?;
-    let rect = rect(r#box)?;
-    Ok(Mask::wrap(
-        py.detach(|| mfi::Mask::ellipse(canvas.width, canvas.height, rect)),
-    ))
-}
-
-/// A mask that edits inside the polygon through `points` (`[(x, y), ...]`).
-#[pyfunction]
-#[pyo3(signature = (points, *, size=None, like=None))]
-fn polygon(
-    py: Python<'_>,
-    points: Vec<(f32, f32)>,
-    size: Option<(u32, u32)>,
-    like: Option<&Bound<'_, PyAny>>,
-) -> PyResult<Mask> {
-    let canvas = canvas(py, size, like)?;
-    if points.len() < 3 {
-        return Err(invalid(
-            "points",
-            format!("a polygon needs at least 3 points, got {}", points.len()),
-        ));
-    }
-    Ok(Mask::wrap(
-        py.detach(|| mfi::Mask::polygon(canvas.width, canvas.height, &points)),
-    ))
+    let (width, height) = (canvas.width, canvas.height);
+    let mask = match shape {
+        "rectangle" => {
+            let rect = rect(geometry.extract()?)?;
+            py.detach(|| mfi::Mask::rectangle(width, height, rect))
+        }
+        "ellipse" => {
+            let rect = rect(geometry.extract()?)?;
+            py.detach(|| mfi::Mask::ellipse(width, height, rect))
+        }
+        "polygon" => {
+            let points: Vec<(f32, f32)> = geometry.extract()?;
+            if points.len() < 3 {
+                return Err(invalid(
+                    "points",
+                    format!("a polygon needs at least 3 points, got {}", points.len()),
+                ));
+            }
+            py.detach(|| mfi::Mask::polygon(width, height, &points))
+        }
+        other => return Err(invalid("shape", format!("unknown shape `{other}`"))),
+    };
+    Ok(Mask::wrap(mask))
 }
 
 /// A prepared image (and mask): the file bytes and what was changed.

@@ -20,7 +20,7 @@ mod request;
 mod model;
 // `Response`: `consume()`, bytes, `save`, usage, cost, request id.
 mod response;
-// `map_gather` and `amap_gather`.
+// The batch behind `map_gather` and `amap_gather`.
 mod functional;
 // `msgflux_rs.image`: prepare, masks, compare, leak report.
 mod image;
@@ -30,8 +30,7 @@ mod image;
 fn msgflux_rs(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<model::Model>()?;
     module.add_class::<response::Response>()?;
-    module.add_function(wrap_pyfunction!(functional::map_gather, module)?)?;
-    module.add_function(wrap_pyfunction!(functional::amap_gather, module)?)?;
+    module.add_class::<functional::Batch>()?;
     image::register(module)?;
     Ok(())
 }

@@ -87,24 +87,20 @@ class Response:
     def metadata(self) -> Any: ...
     def __len__(self) -> int: ...
 
-def map_gather(
-    model: Model,
-    args_list: Optional[Sequence[Any]] = None,
-    kwargs_list: Optional[Sequence[Dict[str, Any]]] = None,
-    *,
-    concurrency: int = 4,
-    timeout: Optional[float] = None,
-    return_exceptions: bool = False,
-) -> List[Any]: ...
-def amap_gather(
-    model: Model,
-    args_list: Optional[Sequence[Any]] = None,
-    kwargs_list: Optional[Sequence[Dict[str, Any]]] = None,
-    *,
-    concurrency: int = 4,
-    timeout: Optional[float] = None,
-    return_exceptions: bool = False,
-) -> Awaitable[List[Any]]: ...
+class Batch:
+    """A batch with its requests built; see ``msgflux_rs.nn.functional.map_gather``."""
+
+    def __init__(
+        self,
+        model: Model,
+        args_list: Optional[Sequence[Any]] = None,
+        kwargs_list: Optional[Sequence[Dict[str, Any]]] = None,
+        concurrency: int = 4,
+        timeout: Optional[float] = None,
+        return_exceptions: bool = False,
+    ) -> None: ...
+    def gather(self) -> List[Any]: ...
+    def agather(self) -> Awaitable[List[Any]]: ...
 
 Convention = Literal["transparent", "white", "black"]
 Box = Tuple[int, int, int, int]
@@ -143,10 +139,11 @@ class Prepared:
     def save(self, path: Union[str, "os.PathLike[str]"], mask_path: Optional[Union[str, "os.PathLike[str]"]] = None) -> Path: ...
     def __bytes__(self) -> bytes: ...
 
-def rectangle(box: Box, *, size: Optional[Tuple[int, int]] = None, like: Optional[ImageLike] = None) -> Mask: ...
-def ellipse(box: Box, *, size: Optional[Tuple[int, int]] = None, like: Optional[ImageLike] = None) -> Mask: ...
-def polygon(
-    points: Sequence[Tuple[float, float]], *, size: Optional[Tuple[int, int]] = None, like: Optional[ImageLike] = None
+def shape_mask(
+    shape: Literal["rectangle", "ellipse", "polygon"],
+    geometry: Any,
+    size: Optional[Tuple[int, int]] = None,
+    like: Optional[ImageLike] = None,
 ) -> Mask: ...
 def prepare(
     image: ImageLike,

@@ -8,7 +8,7 @@
 
 use msgflux::Error;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
+use pyo3::types::{PyDict, PyTuple};
 
 /// The Python module that defines the exception classes.
 const ERRORS_MODULE: &str = "msgflux_rs.errors";
@@ -113,7 +113,7 @@ pub(crate) fn exception<'py>(py: Python<'py>, err: &Error) -> PyResult<Bound<'py
 /// failures in `.errors` as `(index, exception)`.
 pub(crate) fn batch_error(
     py: Python<'_>,
-    results: Bound<'_, PyList>,
+    results: Bound<'_, PyTuple>,
     errors: Vec<(usize, Bound<'_, PyAny>)>,
 ) -> PyResult<PyErr> {
     let (first_index, first) = errors.first().expect("a batch error has a failure");

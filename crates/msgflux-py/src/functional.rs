@@ -130,6 +130,8 @@ impl<'py> IntoPyObject<'py> for Gathered {
                 }
             }
         }
+        // A tuple, as the original's map_gather returns.
+        let slots = slots.to_tuple();
         if failures.is_empty() || self.return_exceptions {
             Ok(slots.into_any())
         } else {

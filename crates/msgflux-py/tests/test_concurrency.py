@@ -65,13 +65,13 @@ def test_cancelling_an_acall_cancels_the_edit(slow_openai, samples):
     asyncio.run(main())
 
 
-def test_map_gather_returns_results_in_input_order(openai, samples):
+def test_map_gather_returns_a_tuple_in_input_order(openai, samples):
     model = mf.Model.image_text_to_image("openai/dall-e-2")
-    prompts = [f"edit number {i}" for i in range(6)]
-    results = F.map_gather(model, args_list=[(p, samples / "photo.png", samples / "mask.png") for p in prompts],
-                           concurrency=3)
-    assert len(results) == 6
-    assert all(isinstance(r, mf.Response) for r in results)
+    # Item i asks for i + 1 variations, so each result shows which item it is.
+    items = [dict(job(samples), n=i + 1) for i in range(6)]
+    results = F.map_gather(model, kwargs_list=items, concurrency=3)
+    assert isinstance(results, tuple)
+    assert [len(result) for result in results] == [1, 2, 3, 4, 5, 6]
 
 
 def test_map_gather_concurrency_is_bounded(slow_openai, samples):

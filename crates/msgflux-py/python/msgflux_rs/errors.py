@@ -134,5 +134,5 @@ class BatchError(MsgfluxError):
     Pass ``return_exceptions=True`` to get the slots instead of this error.
     """
 
-    results: List[Any] = []
+    results: Tuple[Any, ...] = ()
     errors: List[Tuple[int, MsgfluxError]] = []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence, Tuple
 
 from msgflux_rs._native import Batch, Model
 
@@ -15,8 +15,8 @@ def map_gather(
     concurrency: int = 4,
     timeout: Optional[float] = None,
     return_exceptions: bool = False,
-) -> List[Any]:
-    """Runs every item through ``model`` and returns the responses in input order.
+) -> Tuple[Any, ...]:
+    """Runs every item through ``model`` and returns the responses in input order (a tuple).
 
     Items are ``(prompt, image)`` or ``(prompt, image, mask)`` tuples, with
     ``kwargs_list`` giving each item's keywords (or alone, dicts of them).
@@ -39,7 +39,7 @@ async def amap_gather(
     concurrency: int = 4,
     timeout: Optional[float] = None,
     return_exceptions: bool = False,
-) -> List[Any]:
+) -> Tuple[Any, ...]:
     """``map_gather`` in an event loop: ``await F.amap_gather(model, args_list=[...])``.
 
     The batch runs on the shared runtime; cancelling the coroutine cancels it.

@@ -59,6 +59,12 @@ struct Args {
     #[arg(long, value_name = "N")]
     expect_paid: Option<usize>,
 
+    /// Without a command: serve until standard input closes, then check what
+    /// arrived as after a command (for test runners that start the emulator
+    /// themselves, such as the Python package's pytest suite).
+    #[arg(long, conflicts_with = "command")]
+    until_stdin_closes: bool,
+
     /// The command to run against the emulator, after `--`.
     #[arg(last = true, value_name = "COMMAND")]
     command: Vec<String>,
@@ -135,6 +141,11 @@ async fn main() -> ExitCode {
     };
     let (base_url, key) = (running.base_url(), running.key());
     eprintln!("msgflux-emulator: {:?} at {base_url} (key {key})", args.provider);
+    if args.until_stdin_closes {
+        // A blocking read on its own thread: the runtime keeps serving meanwhile.
+        let _ = tokio::task::spawn_blocking(|| std::io::copy(&mut std::io::stdin(), &mut std::io::sink())).await;
+        return verdict(running.as_ref(), args.expect_paid, false);
+    }
     if args.command.is_empty() {
         std::future::pending::<()>().await;
         return ExitCode::SUCCESS;
@@ -160,17 +171,23 @@ async fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let mut failed = !status.success();
+    let failed = !status.success();
     if failed {
         eprintln!("msgflux-emulator: the command failed ({status})");
     }
+    verdict(running.as_ref(), args.expect_paid, failed)
+}
+
+/// Reports what arrived (every broken rule, the paid count) and fails on a
+/// broken rule, a wrong count, or an earlier failure.
+fn verdict(running: &dyn Emulated, expect_paid: Option<usize>, mut failed: bool) -> ExitCode {
     let problems = running.problems();
     for problem in &problems {
         eprintln!("msgflux-emulator: bad request: {problem}");
     }
     failed |= !problems.is_empty();
     let paid = running.paid_count();
-    if let Some(expected) = args.expect_paid
+    if let Some(expected) = expect_paid
         && paid != expected
     {
         eprintln!("msgflux-emulator: expected {expected} paid request(s), got {paid}");

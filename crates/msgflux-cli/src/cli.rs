@@ -3,7 +3,9 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::commands::{batch, compare, edit, leak, mask, prepare, providers, serve};
+#[cfg(feature = "serve")]
+use crate::commands::serve;
+use crate::commands::{batch, compare, edit, leak, mask, prepare, providers};
 
 /// Edit existing images from a text prompt through any provider (OpenAI,
 /// Replicate, or offline local fill), and prepare the masks and inputs they need.
@@ -48,5 +50,6 @@ pub enum Command {
     /// List the providers and models compiled in, with what each accepts.
     Providers(providers::ProvidersArgs),
     /// Serve an OpenAI-compatible image-edit API (POST /v1/images/edits) in front of every provider.
+    #[cfg(feature = "serve")]
     Serve(serve::ServeArgs),
 }

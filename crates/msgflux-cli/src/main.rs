@@ -32,7 +32,11 @@ fn main() -> ExitCode {
     let output = Output::new(cli.json);
     // The gateway serves many connections at once, on every core; every
     // other command is one job at a time.
-    let runtime = if matches!(cli.command, cli::Command::Serve(_)) {
+    #[cfg(feature = "serve")]
+    let serving = matches!(cli.command, cli::Command::Serve(_));
+    #[cfg(not(feature = "serve"))]
+    let serving = false;
+    let runtime = if serving {
         tokio::runtime::Builder::new_multi_thread().enable_all().build()
     } else {
         tokio::runtime::Builder::new_current_thread().enable_all().build()

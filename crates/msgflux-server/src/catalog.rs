@@ -11,6 +11,9 @@ use serde_json::{Value, json};
 use crate::config::ServerConfig;
 use crate::wire::ApiError;
 
+/// Most models kept built at once.
+const MAX_CACHED_MODELS: usize = 256;
+
 /// The models, built on first use.
 #[derive(Debug)]
 pub(crate) struct Catalog {
@@ -57,7 +60,11 @@ impl Catalog {
                 }
                 other => ApiError::from(other),
             })?;
-        built.insert(id.to_string(), model.clone());
+        // Ids are client-chosen (any Replicate or fal model path is valid), so
+        // the cache is bounded; past the bound a model is built per request.
+        if built.len() < MAX_CACHED_MODELS {
+            built.insert(id.to_string(), model.clone());
+        }
         Ok(model)
     }
 

@@ -154,7 +154,6 @@ async fn run_edit(state: &Arc<AppState>, request: Request, model_label: &mut Str
 
     let asked = wire.model.clone();
     let id = state.catalog.resolve_name(asked.as_deref()).to_string();
-    *model_label = id.clone();
     if !caller.may_use(asked.as_deref().unwrap_or(&id), &id) {
         return Err(ApiError::forbidden(format!(
             "key `{}` may not use model `{id}`",
@@ -162,6 +161,8 @@ async fn run_edit(state: &Arc<AppState>, request: Request, model_label: &mut Str
         )));
     }
     let model = state.catalog.model(&id)?;
+    // Labelled only once the model exists: client-chosen names must not grow the metrics.
+    *model_label = id.clone();
     let edit = load_inputs(state, &model, wire).await?;
 
     let guard = InFlight::new(state, server_slot, key_slot);

@@ -7,6 +7,7 @@ pub mod leak;
 pub mod mask;
 pub mod prepare;
 pub mod providers;
+#[cfg(feature = "serve")]
 pub mod serve;
 
 use msgflux::Result;
@@ -26,6 +27,7 @@ pub async fn run(command: Command, output: &Output) -> Result<Exit> {
         // The batch handles Ctrl-C itself, to record what finished and print its summary.
         Command::Batch(args) => batch::run(args, output).await,
         Command::Providers(args) => providers::run(args, output),
+        #[cfg(feature = "serve")]
         Command::Serve(args) => serve::run(args).await,
     }
 }

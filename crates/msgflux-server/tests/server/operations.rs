@@ -125,3 +125,30 @@ fn the_shipped_container_settings_parse() {
     assert_eq!(config.listen.port(), 8080);
     assert_eq!(config.aliases["dall-e-2"], "openai/dall-e-2");
 }
+
+#[tokio::test]
+async fn unknown_model_names_do_not_become_metric_labels() {
+    let gateway = start_local().await;
+    for name in ["nowhere/a", "nowhere/b"] {
+        let response = client()
+            .post(gateway.url("/v1/images/edits"))
+            .multipart(edit_form(&[("model", name)]))
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(response.status(), 404);
+    }
+    let text = client()
+        .get(gateway.url("/metrics"))
+        .send()
+        .await
+        .expect("send")
+        .text()
+        .await
+        .expect("text");
+    assert!(!text.contains("nowhere"), "{text}");
+    assert!(
+        text.contains(r#"msgflux_gateway_edit_requests_total{model="unknown",status="404"} 2"#),
+        "{text}"
+    );
+}

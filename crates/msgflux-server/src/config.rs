@@ -116,8 +116,36 @@ pub struct ProviderSection {
     /// Retries of a failed upstream request (default: the library's, 2), only
     /// where a resend cannot bill twice. 0 hands every failure to the client at once.
     pub max_retries: Option<u32>,
-    /// The provider's own settings (`api_version`, `deployment`, ...), as strings.
+    /// The provider's own settings (`api_version`, `deployment`, `poll_interval_ms`, ...);
+    /// numbers and booleans are read as their text.
+    #[serde(deserialize_with = "scalars_as_text")]
     pub settings: BTreeMap<String, String>,
+}
+
+/// A table of strings, numbers and booleans, each kept as its text (the
+/// library's provider settings are text, as environment variables are).
+fn scalars_as_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<BTreeMap<String, String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Scalar {
+        Text(String),
+        Integer(i64),
+        Number(f64),
+        Bool(bool),
+    }
+    let table = BTreeMap::<String, Scalar>::deserialize(deserializer)?;
+    Ok(table
+        .into_iter()
+        .map(|(key, value)| {
+            let text = match value {
+                Scalar::Text(s) => s,
+                Scalar::Integer(i) => i.to_string(),
+                Scalar::Number(f) => f.to_string(),
+                Scalar::Bool(b) => b.to_string(),
+            };
+            (key, text)
+        })
+        .collect())
 }
 
 /// Size, time and concurrency limits.
@@ -459,6 +487,17 @@ mod tests {
         let err = config.resolve_keys(None).unwrap_err().to_string();
         assert!(err.contains("key `a`: is shorter than 16"), "{err}");
         assert!(err.contains("key `b`: needs `key` or `key_env`"), "{err}");
+    }
+
+    #[test]
+    fn provider_settings_take_numbers_and_booleans() {
+        let config: ServerConfig = toml::from_str(
+            "[providers.replicate.settings]\npoll_interval_ms = 5\nmask_convention = \"black_is_edit\"\nflag = true",
+        )
+        .unwrap();
+        let settings = &config.providers["replicate"].settings;
+        assert_eq!(settings["poll_interval_ms"], "5");
+        assert_eq!(settings["flag"], "true");
     }
 
     #[test]

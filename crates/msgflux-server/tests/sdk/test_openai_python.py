@@ -48,6 +48,15 @@ def test_several_images_reach_openai_through_the_gateway():
     assert result.usage.total_tokens > 0
 
 
+def test_a_replicate_model_through_the_gateway():
+    with open(PHOTO, "rb") as image, open(MASK, "rb") as mask:
+        result = client().images.edit(
+            model="replicate/black-forest-labs/flux-fill-pro", image=image, mask=mask,
+            prompt="a plant in a pot", response_format="b64_json",
+        )
+    assert png_size(base64.b64decode(result.data[0].b64_json))[0] > 0
+
+
 def test_streaming_yields_partial_images_then_the_completed_one():
     with open(PHOTO, "rb") as image:
         stream = client().images.edit(

@@ -34,10 +34,32 @@ api_key = "$upstream_key"
 max_retries = 0
 TOML
 
+# A second upstream: the Replicate emulator, serving until this script ends.
+"$bin/msgflux-emulator" replicate --polls 1 2> "$work/replicate.log" &
+replicate=$!
+trap 'kill $replicate 2>/dev/null || true' EXIT
+replicate_url=
+for _ in $(seq 1 200); do
+    replicate_url=$(sed -n 's/^msgflux-emulator: .* at \(http:[^ ]*\) (key \(.*\))$/\1 \2/p' "$work/replicate.log")
+    [ -n "$replicate_url" ] && break
+    sleep 0.05
+done
+[ -n "$replicate_url" ] || { echo "the Replicate emulator did not start"; cat "$work/replicate.log"; exit 1; }
+read -r replicate_base replicate_key <<< "$replicate_url"
+cat >> "$work/gateway.toml" <<TOML
+
+[providers.replicate]
+base_url = "$replicate_base"
+api_key = "$replicate_key"
+max_retries = 0
+[providers.replicate.settings]
+poll_interval_ms = 5
+TOML
+
 "$bin/msgflux" mask rect --like "$assets/coffee.png" --out "$work/coffee-mask.png" 220 120 160 120 >/dev/null
 "$bin/msgflux" serve --listen 127.0.0.1:0 --config "$work/gateway.toml" 2> "$work/gateway.log" &
 gateway=$!
-trap 'kill $gateway 2>/dev/null || true' EXIT
+trap 'kill $gateway $replicate 2>/dev/null || true' EXIT
 url=
 for _ in $(seq 1 200); do
     url=$(sed -n 's/^msgflux gateway on \(http:[^ ]*\)$/\1/p' "$work/gateway.log")
@@ -59,7 +81,7 @@ echo "--- openai (Node) against $url"
 # ES modules resolve packages from the file's own folder, so the test runs from the SDK's.
 cp crates/msgflux-server/tests/sdk/openai_node.test.mjs "$work/node/"
 node --test "$work/node/openai_node.test.mjs" || status=1
-if grep -q "$upstream_key" "$work/gateway.log"; then
+if grep -q -e "$upstream_key" -e "$replicate_key" "$work/gateway.log"; then
     echo "the upstream key appears in the gateway's log"
     status=1
 fi

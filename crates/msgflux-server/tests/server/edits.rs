@@ -206,3 +206,43 @@ async fn partial_images_stream_before_the_completed_one() {
     );
     assert!(emulator.problems().is_empty(), "{:#?}", emulator.problems());
 }
+
+#[tokio::test]
+async fn a_replicate_model_is_reached_and_its_result_served_by_the_gateway() {
+    let emulator = msgflux_emulators::replicate::Emulator::start().await.expect("emulator");
+    emulator.set_default_polls(1);
+    let gateway = start(
+        &format!(
+            r#"
+            [providers.replicate]
+            base_url = "{}"
+            api_key = "{}"
+            [providers.replicate.settings]
+            poll_interval_ms = 5
+            "#,
+            emulator.base_url(),
+            emulator.key()
+        ),
+        None,
+    )
+    .await;
+    let response = client()
+        .post(gateway.url("/v1/images/edits"))
+        .multipart(edit_form_sized(
+            64,
+            64,
+            &[("model", "replicate/black-forest-labs/flux-fill-pro")],
+        ))
+        .send()
+        .await
+        .expect("send");
+    let status = response.status();
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(status, 200, "{body}");
+    // Replicate's delivery URL is not public https here, so the gateway serves the file itself.
+    let url = body["data"][0]["url"].as_str().expect("url");
+    assert!(url.starts_with(&gateway.base), "{url}");
+    let image = client().get(url).send().await.expect("fetch");
+    image::load_from_memory(&image.bytes().await.expect("bytes")).expect("an image");
+    assert!(emulator.problems().is_empty(), "{:#?}", emulator.problems());
+}

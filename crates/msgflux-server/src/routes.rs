@@ -425,14 +425,11 @@ async fn stream_edit(
             async move { render_event(&state, &id, item, &echo).await }
         })
         .flat_map(futures::stream::iter)
-        .chain(
-            futures::stream::once(async move {
-                drop(guard);
-                None
-            })
-            .filter_map(|x: Option<Event>| async move { x }),
-        )
-        .map(Ok::<_, Infallible>);
+        // The capacity slots are held for as long as the stream lives.
+        .map(move |event| {
+            let _ = &guard;
+            Ok::<_, Infallible>(event)
+        });
     Ok(Sse::new(sse).keep_alive(KeepAlive::default()).into_response())
 }
 
@@ -446,7 +443,7 @@ async fn render_event(
     let rendered: Result<Vec<Event>, ApiError> = async {
         match item? {
             EditEvent::Partial { index, image } => {
-                let file = response::result_file(&image, index as usize).await?;
+                let file = response::result_file(&image).await?;
                 Ok(vec![sse_event(
                     "image_edit.partial_image",
                     &response::partial_event(&file, index, echo),
@@ -454,8 +451,8 @@ async fn render_event(
             }
             EditEvent::Completed(done) => {
                 let mut out = Vec::with_capacity(done.images.len());
-                for (index, image) in done.images.iter().enumerate() {
-                    let file = response::result_file(image, index).await?;
+                for image in &done.images {
+                    let file = response::result_file(image).await?;
                     out.push(sse_event(
                         "image_edit.completed",
                         &response::completed_event(&file, done.usage.as_ref(), echo),

@@ -28,10 +28,7 @@ pub(crate) fn read(body: &[u8]) -> Result<WireEdit, ApiError> {
                         edit.add_image(image);
                     }
                 }
-                other => edit.violations.push(msgflux_core::Violation::new(
-                    name,
-                    format!("must be a list of {{\"image_url\": ...}}, got {other}"),
-                )),
+                other => edit.broken(&name, format!("must be a list of {{\"image_url\": ...}}, got {other}")),
             },
             "mask" => {
                 if let Some(mask) = reference(&mut edit, "mask", value) {
@@ -51,25 +48,21 @@ fn reference(edit: &mut WireEdit, param: &str, value: Value) -> Option<WireImage
         Value::Object(fields) => fields,
         Value::String(url) => return checked_url(edit, param, url),
         other => {
-            edit.violations.push(msgflux_core::Violation::new(
-                param,
-                format!("must be {{\"image_url\": \"...\"}}, got {other}"),
-            ));
+            edit.broken(param, format!("must be {{\"image_url\": \"...\"}}, got {other}"));
             return None;
         }
     };
     if fields.contains_key("file_id") {
-        edit.violations.push(msgflux_core::Violation::new(
+        edit.broken(
             param,
             "file_id is not supported by this gateway; send image_url (an https or data: URL)",
-        ));
+        );
         return None;
     }
     match fields.remove("image_url") {
         Some(Value::String(url)) => checked_url(edit, param, url),
         _ => {
-            edit.violations
-                .push(msgflux_core::Violation::new(param, "needs an image_url string"));
+            edit.broken(param, "needs an image_url string");
             None
         }
     }
@@ -80,10 +73,7 @@ fn checked_url(edit: &mut WireEdit, param: &str, url: String) -> Option<WireImag
     if lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("data:") {
         Some(WireImage::Url(url))
     } else {
-        edit.violations.push(msgflux_core::Violation::new(
-            param,
-            "image_url must be an http(s) or data: URL",
-        ));
+        edit.broken(param, "image_url must be an http(s) or data: URL");
         None
     }
 }

@@ -67,7 +67,7 @@ pub(crate) struct WireEdit {
 }
 
 impl WireEdit {
-    fn broken(&mut self, param: &str, rule: impl Into<String>) {
+    pub(crate) fn broken(&mut self, param: &str, rule: impl Into<String>) {
         self.violations.push(Violation::new(param, rule));
     }
 

@@ -2,7 +2,6 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use bytes::Bytes;
 use msgflux_core::{EditResponse, GeneratedImage, ImageData, ImageFormat, LoadedImage, Usage};
 use serde_json::{Value, json};
 
@@ -20,25 +19,14 @@ pub(crate) struct Delivery<'a> {
     pub(crate) pass_through: bool,
 }
 
-/// One result, as bytes and sniffed, for b64_json, events and the result store.
-pub(crate) async fn result_file(image: &GeneratedImage, index: usize) -> Result<LoadedImage, ApiError> {
-    let what = format!("result {index}");
-    let bytes: Bytes = image.bytes().await.map_err(ApiError::from)?;
-    LoadedImage::from_bytes(bytes, None, &what).map_err(|err| {
-        ApiError::from(msgflux_core::Error::InvalidResponse {
-            provider: "gateway".into(),
-            message: format!("{what} is not an image: {err}"),
-            request_id: None,
-        })
-    })
+/// One result, as bytes and sniffed, for b64_json, events and the result
+/// store; bytes that are not an image are the provider's unreadable answer.
+pub(crate) async fn result_file(image: &GeneratedImage) -> Result<LoadedImage, ApiError> {
+    image.load().await.map_err(ApiError::from)
 }
 
 /// The `data` entry of one result.
-async fn entry(
-    image: &GeneratedImage,
-    index: usize,
-    delivery: &Delivery<'_>,
-) -> Result<(Value, ImageFormat), ApiError> {
+async fn entry(image: &GeneratedImage, delivery: &Delivery<'_>) -> Result<(Value, ImageFormat), ApiError> {
     let mut entry = serde_json::Map::new();
     let format = match (&image.data, delivery.format) {
         (ImageData::Url(url), ResultFormat::Url) if delivery.pass_through && url.starts_with("https://") => {
@@ -46,7 +34,7 @@ async fn entry(
             image.format_hint().unwrap_or(ImageFormat::Png)
         }
         (_, ResultFormat::Url) => {
-            let file = result_file(image, index).await?;
+            let file = result_file(image).await?;
             let token = delivery.results.put(file.bytes.clone(), file.format);
             entry.insert(
                 "url".into(),
@@ -59,7 +47,7 @@ async fn entry(
             file.format
         }
         (_, ResultFormat::B64Json) => {
-            let file = result_file(image, index).await?;
+            let file = result_file(image).await?;
             entry.insert("b64_json".into(), Value::String(BASE64.encode(&file.bytes)));
             file.format
         }
@@ -74,8 +62,8 @@ async fn entry(
 pub(crate) async fn images_response(response: &EditResponse, delivery: &Delivery<'_>) -> Result<Value, ApiError> {
     let mut data = Vec::with_capacity(response.images.len());
     let mut first_format = None;
-    for (index, image) in response.images.iter().enumerate() {
-        let (value, format) = entry(image, index, delivery).await?;
+    for image in &response.images {
+        let (value, format) = entry(image, delivery).await?;
         first_format.get_or_insert(format);
         data.push(value);
     }

@@ -19,13 +19,8 @@ export MSGFLUX_API_KEYS=fuzz-gateway-key-0123456789
 "$bin/msgflux" serve --listen 127.0.0.1:0 --default-model local/telea 2> "$work/gateway.log" &
 gateway=$!
 trap 'kill $gateway 2>/dev/null || true' EXIT
-url=
-for _ in $(seq 1 200); do
-    url=$(sed -n 's/^msgflux gateway on \(http:[^ ]*\)$/\1/p' "$work/gateway.log")
-    [ -n "$url" ] && break
-    sleep 0.05
-done
-[ -n "$url" ] || { echo "the gateway did not start"; cat "$work/gateway.log"; exit 1; }
+source crates/msgflux-server/tests/wait-for-line.sh
+url=$(wait_for_line "the gateway" "$work/gateway.log" $gateway 's/^msgflux gateway on \(http:[^ ]*\)$/\1/p')
 
 # Model rules (a fill needs a mask, sizes must match) are beyond what a
 # schema can say, so a schema-valid request may still be a 400: the

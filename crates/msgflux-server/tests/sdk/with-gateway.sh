@@ -38,13 +38,9 @@ TOML
 "$bin/msgflux-emulator" replicate --polls 1 2> "$work/replicate.log" &
 replicate=$!
 trap 'kill $replicate 2>/dev/null || true' EXIT
-replicate_url=
-for _ in $(seq 1 200); do
-    replicate_url=$(sed -n 's/^msgflux-emulator: .* at \(http:[^ ]*\) (key \(.*\))$/\1 \2/p' "$work/replicate.log")
-    [ -n "$replicate_url" ] && break
-    sleep 0.05
-done
-[ -n "$replicate_url" ] || { echo "the Replicate emulator did not start"; cat "$work/replicate.log"; exit 1; }
+source crates/msgflux-server/tests/wait-for-line.sh
+replicate_url=$(wait_for_line "the Replicate emulator" "$work/replicate.log" $replicate \
+    's/^msgflux-emulator: .* at \(http:[^ ]*\) (key \(.*\))$/\1 \2/p')
 read -r replicate_base replicate_key <<< "$replicate_url"
 cat >> "$work/gateway.toml" <<TOML
 
@@ -60,14 +56,7 @@ TOML
 "$bin/msgflux" serve --listen 127.0.0.1:0 --config "$work/gateway.toml" 2> "$work/gateway.log" &
 gateway=$!
 trap 'kill $gateway $replicate 2>/dev/null || true' EXIT
-url=
-for _ in $(seq 1 200); do
-    url=$(sed -n 's/^msgflux gateway on \(http:[^ ]*\)$/\1/p' "$work/gateway.log")
-    [ -n "$url" ] && break
-    kill -0 $gateway 2>/dev/null || { cat "$work/gateway.log"; exit 1; }
-    sleep 0.05
-done
-[ -n "$url" ] || { echo "the gateway did not start"; cat "$work/gateway.log"; exit 1; }
+url=$(wait_for_line "the gateway" "$work/gateway.log" $gateway 's/^msgflux gateway on \(http:[^ ]*\)$/\1/p')
 
 export MSGFLUX_GATEWAY_URL=$url
 export MSGFLUX_PHOTO=$assets/coffee.png

@@ -11,7 +11,7 @@ from google.genai import types
 
 
 def main() -> None:
-    n, image_path, out_dir = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+    n, image_path, out_dir, model = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
     os.makedirs(out_dir, exist_ok=True)
     client = genai.Client(
         api_key=os.environ["GEMINI_API_KEY"],
@@ -22,7 +22,7 @@ def main() -> None:
     started = time.perf_counter()
     for i in range(n):
         response = client.models.generate_content(
-            model="gemini-2.5-flash-image",
+            model=model,
             contents=["make the coffee a cappuccino", types.Part.from_bytes(data=image, mime_type="image/png")],
             config=config,
         )

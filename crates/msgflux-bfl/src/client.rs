@@ -105,10 +105,7 @@ impl BflClient {
 
     /// The key as a header value, marked sensitive so that it is never logged.
     fn key_header(&self) -> Result<HeaderValue> {
-        let mut value = HeaderValue::from_str(self.key.expose_secret())
-            .map_err(|_| Error::config("the BFL API key contains characters a header cannot carry"))?;
-        value.set_sensitive(true);
-        Ok(value)
+        http::secret_value(self.key.expose_secret(), "BFL API key")
     }
 
     /// Sends what `make` builds under the retry policy, and reads the answer;

@@ -9,10 +9,10 @@ use std::path::Path;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use msgflux_core::kit::{EditProvider, LoadedRequest, SecretString, Violations, async_trait, sniff_format};
+use msgflux_core::kit::{EditProvider, LoadedRequest, SecretString, Violations, async_trait, report, sniff_format};
 use msgflux_core::{
     Capabilities, EditResponse, Error, GeneratedImage, ImageData, LoadedImage, MaskConvention, OptionValue, OutputSize,
-    ResponseFormat, Result,
+    Progress, ProgressSink, ResponseFormat, Result,
 };
 use serde_json::{Map, Value, json};
 use tokio::time::Instant;
@@ -231,7 +231,7 @@ impl EditProvider for BflProvider {
             if let Some(seed) = seed {
                 body.insert("seed".into(), json!(seed));
             }
-            self.run_task(body, i, polling, request.response_format)
+            self.run_task(body, i, polling, request.response_format, request.progress.as_ref())
         }))
         .await?;
 
@@ -291,9 +291,17 @@ impl BflProvider {
         index: usize,
         polling: Polling,
         format: ResponseFormat,
+        progress: Option<&ProgressSink>,
     ) -> Result<Outcome> {
         let submitted = self.client.submit(self.spec.id, &body).await?;
+        report(
+            progress,
+            Progress::Submitted {
+                request_id: Some(submitted.id.clone()),
+            },
+        );
         let finished = self.client.wait(&submitted, polling).await?;
+        report(progress, Progress::Downloading { images: 1 });
         let what = format!("result {index}");
         let bytes = self
             .client

@@ -21,6 +21,8 @@ mod format;
 mod decode;
 // Responses, `consume()`, atomic saves, the keep-unmasked report.
 mod response;
+// What one edit is doing while the caller waits (queue, upload, running).
+mod progress;
 // The one error type, and the broken rules it carries.
 mod error;
 // What a model accepts, and the table's checks.
@@ -46,6 +48,7 @@ pub use error::{Error, ProviderError, Result, Violation};
 pub use format::ImageFormat;
 pub use input::{ImageInput, InputLoader, InputOrigin, LoadedImage};
 pub use model::{EditBuilder, Model, ModelBuilder};
+pub use progress::{Progress, ProgressSink};
 pub use registry::{Registry, split_model_id};
 pub use request::{EditRequest, IntoOptions, OptionValue, ResponseFormat};
 pub use response::{

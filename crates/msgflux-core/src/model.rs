@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::input::InputLoader;
 use crate::kit::provider::{EditProvider, ProviderConfig};
 use crate::pipeline::{self, with_deadline};
+use crate::progress::Progress;
 use crate::registry::Registry;
 use crate::request::{EditRequest, LoadedRequest};
 use crate::response::{EditEvent, EditResponse};
@@ -169,6 +170,7 @@ impl Model {
             let _permit = self.acquire().await?;
             let started = Instant::now();
             let validated = pipeline::validate(self.provider.as_ref(), &self.loader, request).await?;
+            validated.request.report(Progress::Checked);
             let response = self.provider.edit(validated.request).await?;
             let mut response = pipeline::finish(response, validated.keep, &self.loader).await?;
             response.elapsed = started.elapsed();
@@ -196,14 +198,17 @@ impl Model {
             let permit = model.acquire().await?;
             let started = Instant::now();
             let validated = pipeline::validate(model.provider.as_ref(), &model.loader, request).await?;
+            validated.request.report(Progress::Checked);
             let keep = validated.keep;
             let loader = model.loader.clone();
+            let progress = validated.request.progress.clone();
             let inner = model.provider.clone().edit_stream(validated.request);
             // Keep the permit for as long as the stream lives.
             Ok::<_, Error>(inner.then(move |item| {
                 let _ = &permit;
                 let keep = keep.clone();
                 let loader = loader.clone();
+                let progress = progress.clone();
                 async move {
                     match item? {
                         EditEvent::Completed(response) => {
@@ -211,7 +216,10 @@ impl Model {
                             response.elapsed = started.elapsed();
                             Ok(EditEvent::Completed(response))
                         }
-                        other => Ok(other),
+                        partial @ EditEvent::Partial { index, .. } => {
+                            crate::progress::report(progress.as_ref(), Progress::PartialImage { index });
+                            Ok(partial)
+                        }
                     }
                 }
             }))
@@ -419,6 +427,12 @@ macro_rules! forward_request_setters {
         /// Time limit for the whole call.
         pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
             self.request = self.request.timeout(timeout);
+            self
+        }
+
+        /// Calls `f` with every step of the call's [`Progress`](crate::Progress).
+        pub fn on_progress(mut self, f: impl Fn(&crate::Progress) + Send + Sync + 'static) -> Self {
+            self.request = self.request.on_progress(f);
             self
         }
     };

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result, Violations};
 use crate::input::{ImageInput, InputLoader, LoadedImage};
+use crate::progress::{Progress, ProgressSink};
 use crate::size::OutputSize;
 
 /// The parameter name of input image `index` of `count`: `image` for a
@@ -232,6 +233,9 @@ pub struct EditRequest<I = ImageInput> {
     /// provider's own words; the provider copies it into [`EditResponse::metadata`](crate::EditResponse::metadata).
     /// `None` when nothing was prepared.
     pub prepare_report: Option<serde_json::Value>,
+    /// Where this call's [`Progress`] goes (queue position, uploads,
+    /// running); `None` reports nothing.
+    pub progress: Option<ProgressSink>,
 }
 
 /// A request whose inputs are loaded: what [`EditProvider::edit`](crate::kit::EditProvider::edit) receives.
@@ -254,6 +258,7 @@ impl EditRequest<ImageInput> {
             keep_unmasked: None,
             streaming: false,
             prepare_report: None,
+            progress: None,
         }
     }
 
@@ -331,6 +336,7 @@ impl<I> EditRequest<I> {
             keep_unmasked: self.keep_unmasked,
             streaming: self.streaming,
             prepare_report: self.prepare_report,
+            progress: self.progress,
         }
     }
 
@@ -387,6 +393,27 @@ impl<I> EditRequest<I> {
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
+    }
+
+    /// Calls `f` with every step of this call's [`Progress`] (checked,
+    /// uploading, submitted, queued, running, downloading). The callback runs
+    /// on the runtime's threads: keep it short, or send the step to a channel.
+    ///
+    /// ```
+    /// use msgflux_core::{EditRequest, Progress};
+    /// let request = EditRequest::new("a red door")
+    ///     .image("door.png")
+    ///     .on_progress(|step: &Progress| eprintln!("{step}"));
+    /// assert!(request.progress.is_some());
+    /// ```
+    pub fn on_progress(mut self, f: impl Fn(&Progress) + Send + Sync + 'static) -> Self {
+        self.progress = Some(ProgressSink::new(f));
+        self
+    }
+
+    /// Reports one step to the request's progress callback, if it has one.
+    pub fn report(&self, step: Progress) {
+        crate::progress::report(self.progress.as_ref(), step);
     }
 
     /// A provider option, by name.

@@ -22,6 +22,10 @@ pub(crate) struct Settings {
     pub(crate) deadline: Duration,
     /// Inputs up to this many bytes go inline as data URIs; larger ones are uploaded.
     pub(crate) upload_threshold: usize,
+    /// Uploads above this many bytes go in parts (fal's client: 90 MB).
+    pub(crate) multipart_threshold: usize,
+    /// The size of each part of a multipart upload (fal's client: 10 MB).
+    pub(crate) part_size: usize,
     /// Largest result file downloaded.
     pub(crate) max_output_bytes: u64,
     /// Mask convention for apps mapped from their schema.
@@ -40,6 +44,8 @@ impl Default for Settings {
             poll_max: Duration::from_secs(3),
             deadline: Duration::from_secs(10 * 60),
             upload_threshold: 256 * 1024,
+            multipart_threshold: 90 * 1024 * 1024,
+            part_size: 10 * 1024 * 1024,
             max_output_bytes: 64 * 1024 * 1024,
             mask_convention: None,
             priority: None,
@@ -146,6 +152,12 @@ impl FalBuilder {
         if let Some(bytes) = settings.upload_threshold_bytes {
             builder.settings.upload_threshold = bytes;
         }
+        if let Some(bytes) = settings.multipart_threshold_bytes {
+            builder.settings.multipart_threshold = bytes;
+        }
+        if let Some(bytes) = settings.part_bytes {
+            builder.settings.part_size = bytes.max(1);
+        }
         builder.settings.mask_convention = settings.mask_convention.or(builder.settings.mask_convention);
         builder.settings.priority = settings.priority.or(builder.settings.priority);
         builder.config.storage_url = settings.storage_url.or(builder.config.storage_url);
@@ -212,6 +224,14 @@ impl FalBuilder {
     /// 256 KB); larger ones are uploaded to fal storage first.
     pub fn with_upload_threshold(mut self, bytes: usize) -> Self {
         self.settings.upload_threshold = bytes;
+        self
+    }
+
+    /// Uploads above `threshold` bytes go in parts of `part_size` bytes
+    /// (default 90 MB and 10 MB, as fal's own client does).
+    pub fn with_multipart_upload(mut self, threshold: usize, part_size: usize) -> Self {
+        self.settings.multipart_threshold = threshold;
+        self.settings.part_size = part_size.max(1);
         self
     }
 

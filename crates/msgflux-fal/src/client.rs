@@ -10,8 +10,9 @@ use bytes::Bytes;
 use msgflux_core::kit::http::{self, BodyError, read_body, redact_url};
 use msgflux_core::kit::{ExposeSecret as _, Idempotency, SecretString};
 use msgflux_core::{Error, ProviderError, Result, RetryPolicy};
-use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::header::HeaderMap;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use crate::error::parse_error;
 use crate::registration::FAL_SCHEME;
@@ -105,9 +106,7 @@ impl FalClient {
                 self.queue.origin().ascii_serialization()
             )));
         }
-        let mut value = HeaderValue::from_str(&format!("Key {}", self.key.expose_secret()))
-            .map_err(|_| Error::config("the fal API key contains characters that cannot go in a header"))?;
-        value.set_sensitive(true);
+        let value = http::secret_value(&format!("Key {}", self.key.expose_secret()), "fal API key")?;
         Ok(self
             .http
             .request(method, parsed)
@@ -214,20 +213,28 @@ impl FalClient {
             .await
     }
 
-    /// PUTs bytes to a signed upload URL (no key: the URL carries its own signature).
-    pub(crate) async fn put_upload(&self, url: &str, bytes: Bytes, mime: &str) -> Result<()> {
-        let parsed = url::Url::parse(url).map_err(|e| invalid_response(format!("the upload URL is not a URL: {e}")))?;
+    /// PUTs bytes to a signed upload URL (no key: the URL carries its own
+    /// signature). Storing bytes bills nothing, so it is resent after
+    /// transient failures.
+    pub(crate) async fn put_upload(&self, url: &url::Url, bytes: Bytes, mime: &str) -> Result<Answer> {
         let timeout = self.timeout;
         self.send("uploading an input file", Idempotency::Idempotent, || {
             Ok(self
                 .http
-                .put(parsed.clone())
+                .put(url.clone())
                 .header(reqwest::header::CONTENT_TYPE, mime)
                 .timeout(timeout)
                 .body(bytes.clone()))
         })
         .await
-        .map(|_| ())
+    }
+
+    /// POSTs JSON to a signed upload URL (the end of a multipart upload; no key).
+    pub(crate) async fn post_signed_json(&self, url: &url::Url, body: &Value) -> Result<Answer> {
+        self.send("completing a multipart upload", Idempotency::Idempotent, || {
+            Ok(self.http.post(url.clone()).json(body))
+        })
+        .await
     }
 }
 

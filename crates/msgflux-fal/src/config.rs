@@ -44,6 +44,10 @@ pub struct FalSettings {
     pub deadline_secs: Option<u64>,
     /// Inputs up to this many bytes go inline as data URIs; larger ones are uploaded to fal storage.
     pub upload_threshold_bytes: Option<usize>,
+    /// Uploads above this many bytes go in parts (default 90 MiB, as fal's client does).
+    pub multipart_threshold_bytes: Option<usize>,
+    /// The size of each part of a multipart upload (default 10 MiB).
+    pub part_bytes: Option<usize>,
     /// Mask convention for apps mapped from their schema (`white_is_edit`, `black_is_edit`, `transparent_is_edit`).
     pub mask_convention: Option<MaskConvention>,
     /// Queue priority (`x-fal-queue-priority`): `normal` or `low`.

@@ -11,11 +11,12 @@
 //!   to the app's own (FLUX Fill: white = edit).
 
 use bytes::Bytes;
-use msgflux_core::kit::Idempotency;
-use msgflux_core::{InputOrigin, LoadedImage, MaskConvention, Result};
-use serde::Deserialize;
+use msgflux_core::kit::{Idempotency, image_param, report};
+use msgflux_core::{InputOrigin, LoadedImage, MaskConvention, Progress, ProgressSink, Result};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::builder::Settings;
 use crate::client::{FalClient, Service, decode_json, invalid_response};
 use crate::input::InputValues;
 
@@ -26,19 +27,36 @@ struct InitiatedUpload {
 }
 
 /// The values the app's input takes for the request's images and mask.
+/// Uploads are reported to `progress` as they start.
 pub(crate) async fn input_values(
     client: &FalClient,
     images: &[LoadedImage],
     mask: Option<&LoadedImage>,
     mask_convention: MaskConvention,
-    upload_threshold: usize,
+    settings: &Settings,
+    progress: Option<&ProgressSink>,
 ) -> Result<InputValues> {
-    let images = futures::future::try_join_all(images.iter().map(|img| input_value(client, img, upload_threshold)));
+    let count = images.len();
+    let images = futures::future::try_join_all(images.iter().enumerate().map(|(i, img)| {
+        let input = Input {
+            image: img,
+            param: image_param(i, count),
+            settings,
+            progress,
+        };
+        input_value(client, input)
+    }));
     let mask = async {
         match mask {
             Some(mask) => {
                 let converted = to_app_convention(mask, mask_convention)?;
-                input_value(client, &converted, upload_threshold).await.map(Some)
+                let input = Input {
+                    image: &converted,
+                    param: "mask".into(),
+                    settings,
+                    progress,
+                };
+                input_value(client, input).await.map(Some)
             }
             None => Ok(None),
         }
@@ -47,24 +65,59 @@ pub(crate) async fn input_values(
     Ok(InputValues { images, mask })
 }
 
+/// One input file and what deciding its value needs.
+struct Input<'a> {
+    image: &'a LoadedImage,
+    param: String,
+    settings: &'a Settings,
+    progress: Option<&'a ProgressSink>,
+}
+
 /// One file as an input value.
-async fn input_value(client: &FalClient, image: &LoadedImage, upload_threshold: usize) -> Result<String> {
+async fn input_value(client: &FalClient, input: Input<'_>) -> Result<String> {
+    let image = input.image;
     if let InputOrigin::Url(url) = &image.origin
         && (url.starts_with("https://") || url.starts_with("http://"))
     {
         return Ok(url.clone());
     }
-    if image.bytes.len() <= upload_threshold {
+    if image.bytes.len() <= input.settings.upload_threshold {
         return Ok(image.to_data_uri());
     }
-    upload(client, image.bytes.clone(), image.mime(), &image.filename).await
+    report(
+        input.progress,
+        Progress::Uploading {
+            input: input.param,
+            bytes: image.bytes.len() as u64,
+        },
+    );
+    let file = File {
+        bytes: image.bytes.clone(),
+        mime: image.mime(),
+        name: &image.filename,
+    };
+    if image.bytes.len() > input.settings.multipart_threshold {
+        upload_in_parts(client, file, input.settings.part_size).await
+    } else {
+        upload(client, file).await
+    }
 }
 
-/// Uploads a file to fal storage and returns its `file_url`. Storing a file
-/// bills nothing, so both steps are resent after transient failures.
-async fn upload(client: &FalClient, bytes: Bytes, mime: &str, file_name: &str) -> Result<String> {
-    let url = client.url(Service::Storage, "storage/upload/initiate?storage_type=fal-cdn-v3");
-    let body = json!({"content_type": mime, "file_name": file_name});
+/// One file to store.
+struct File<'a> {
+    bytes: Bytes,
+    mime: &'a str,
+    name: &'a str,
+}
+
+/// Starts an upload (`initiate` or `initiate-multipart`) and returns where
+/// the bytes go and the URL the file will have.
+async fn initiate(client: &FalClient, file: &File<'_>, endpoint: &str) -> Result<(url::Url, String)> {
+    let url = client.url(
+        Service::Storage,
+        &format!("storage/upload/{endpoint}?storage_type=fal-cdn-v3"),
+    );
+    let body = json!({"content_type": file.mime, "file_name": file.name});
     let answer = client
         .send("starting an upload to fal storage", Idempotency::Idempotent, || {
             Ok(client.authorised(reqwest::Method::POST, &url)?.json(&body))
@@ -76,9 +129,64 @@ async fn upload(client: &FalClient, bytes: Bytes, mime: &str, file_name: &str) -
             "fal storage answered without an upload or file URL".into(),
         ));
     }
-    client.put_upload(&initiated.upload_url, bytes.clone(), mime).await?;
-    tracing::debug!(bytes = bytes.len(), "uploaded an input file to fal storage");
-    Ok(initiated.file_url)
+    let upload_url = url::Url::parse(&initiated.upload_url)
+        .map_err(|e| invalid_response(format!("the upload URL is not a URL: {e}")))?;
+    Ok((upload_url, initiated.file_url))
+}
+
+/// Uploads a file to fal storage in one `PUT` and returns its `file_url`.
+/// Storing a file bills nothing, so both steps are resent after transient failures.
+async fn upload(client: &FalClient, file: File<'_>) -> Result<String> {
+    let (upload_url, file_url) = initiate(client, &file, "initiate").await?;
+    client.put_upload(&upload_url, file.bytes.clone(), file.mime).await?;
+    tracing::debug!(bytes = file.bytes.len(), "uploaded an input file to fal storage");
+    Ok(file_url)
+}
+
+/// A stored part of a multipart upload, as the part's `PUT` answers it.
+#[derive(Debug, Deserialize, Serialize)]
+struct StoredPart {
+    #[serde(rename = "partNumber")]
+    part_number: u32,
+    etag: String,
+}
+
+/// Uploads a large file the way fal's client does above 90 MB: parts of
+/// `part_size` bytes, each `PUT` to `{upload_url path}/{part number}` (from
+/// 1, the URL's query kept), then `POST {upload_url path}/complete` with every
+/// part's number and etag. Parts go one at a time, as the official client
+/// sends them, so memory stays at the file plus one answer.
+async fn upload_in_parts(client: &FalClient, file: File<'_>, part_size: usize) -> Result<String> {
+    let (upload_url, file_url) = initiate(client, &file, "initiate-multipart").await?;
+    let at = |leaf: &str| {
+        let mut url = upload_url.clone();
+        url.set_path(&format!("{}/{leaf}", upload_url.path().trim_end_matches('/')));
+        url
+    };
+    let part_size = part_size.max(1);
+    let mut parts = Vec::with_capacity(file.bytes.len().div_ceil(part_size));
+    for (i, start) in (0..file.bytes.len()).step_by(part_size).enumerate() {
+        let number = u32::try_from(i + 1).map_err(|_| invalid_response("too many upload parts".into()))?;
+        let chunk = file.bytes.slice(start..(start + part_size).min(file.bytes.len()));
+        let answer = client.put_upload(&at(&number.to_string()), chunk, file.mime).await?;
+        let part: StoredPart = decode_json(&answer, "reading a stored part's etag")?;
+        if part.part_number != number {
+            return Err(invalid_response(format!(
+                "fal storage answered part {} for part {number} of a multipart upload",
+                part.part_number
+            )));
+        }
+        parts.push(part);
+    }
+    client
+        .post_signed_json(&at("complete"), &json!({ "parts": parts }))
+        .await?;
+    tracing::debug!(
+        bytes = file.bytes.len(),
+        parts = parts.len(),
+        "uploaded an input file to fal storage in parts"
+    );
+    Ok(file_url)
 }
 
 /// Converts a msgflux mask (alpha 0 = edit) to the app's convention.

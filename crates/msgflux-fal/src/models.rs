@@ -27,9 +27,10 @@ pub const BUILTIN_MODELS: &[&str] = &[
     "fal-ai/nano-banana-pro/edit",
 ];
 
-/// The largest input file msgflux sends (fal documents no limit; its
-/// multipart upload starts at 90 MB, which no edit input needs).
-pub(crate) const MAX_INPUT_BYTES: u64 = 50 * 1024 * 1024;
+/// The largest input file msgflux sends. fal documents no limit; files
+/// above 90 MB go through its multipart upload. (The input loader reads at
+/// most 64 MB by default: raise `InputLoader::with_max_bytes` for more.)
+pub(crate) const MAX_INPUT_BYTES: u64 = 512 * 1024 * 1024;
 
 /// fal's `ImageSize` bounds each side at 14142 pixels.
 pub(crate) const MAX_SIDE: u32 = 14142;

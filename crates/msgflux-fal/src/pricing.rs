@@ -4,7 +4,10 @@
 //!
 //! Source: each app's page on fal.ai (`https://fal.ai/models/<id>/llms.txt`,
 //! "Pricing is subject to change"), as quoted in `fal-edit-contract.md` §6.
-//! Nano Banana's edit price was not found there, so it reports no estimate.
+//! The prices of Nano Banana (`fal-ai/nano-banana/edit`), Nano Banana Pro
+//! and Kontext max were not found on fal's own pages, so they report no
+//! estimate; Nano Banana 2 (`fal-ai/nano-banana-2/edit`, reached through its
+//! schema) is priced from its page.
 
 use msgflux_core::Cost;
 
@@ -20,6 +23,20 @@ enum Price {
     MegapixelRoundedUp(f64),
     /// A price per output megapixel.
     Megapixel(f64),
+    /// A price per 1K image, times 0.75 at 0.5K, 1.5 at 2K and 2 at 4K
+    /// (the tier read from each result's longer side).
+    ImageByTier(f64),
+}
+
+/// Nano Banana 2's multiplier for a result of this size: 0.5K (512 px)
+/// 0.75, 1K 1, 2K 1.5, 4K 2, from the longer side.
+fn tier_multiplier((w, h): (u32, u32)) -> f64 {
+    match w.max(h) {
+        0..=768 => 0.75,
+        769..=1536 => 1.0,
+        1537..=3072 => 1.5,
+        _ => 2.0,
+    }
 }
 
 fn price(app: &str) -> Option<Price> {
@@ -28,6 +45,7 @@ fn price(app: &str) -> Option<Price> {
         "fal-ai/flux-pro/v1/fill" => Price::MegapixelRoundedUp(0.05),
         "fal-ai/qwen-image-edit" => Price::Megapixel(0.03),
         "fal-ai/bytedance/seedream/v4/edit" => Price::Image(0.03),
+        "fal-ai/nano-banana-2/edit" => Price::ImageByTier(0.08),
         _ => return None,
     })
 }
@@ -50,6 +68,15 @@ pub(crate) fn estimate(app: &str, sizes: &[(u32, u32)]) -> Option<Cost> {
                 ),
             )
         }
+        Price::ImageByTier(usd) => {
+            let billed: f64 = sizes.iter().map(|s| tier_multiplier(*s)).sum();
+            Cost::usd(
+                usd * billed,
+                format!(
+                    "{images} image(s) at ${usd} per 1K image, x0.75 at 0.5K, x1.5 at 2K, x2 at 4K ({app}, fal prices of {PRICES_READ_ON}; web search and high thinking cost extra)"
+                ),
+            )
+        }
         Price::Megapixel(usd) => {
             let billed: f64 = sizes.iter().map(megapixels).sum();
             Cost::usd(
@@ -69,6 +96,14 @@ mod tests {
         let cost = estimate("fal-ai/flux-pro/kontext", &[(1024, 1024), (1024, 1024)]).expect("priced");
         assert!((cost.usd - 0.08).abs() < 1e-9, "{cost:?}");
         assert!(cost.basis.contains(PRICES_READ_ON), "{}", cost.basis);
+    }
+
+    #[test]
+    fn nano_banana_2_costs_by_the_tier_of_each_result() {
+        let cost = estimate("fal-ai/nano-banana-2/edit", &[(1024, 1024), (2048, 1152), (512, 512)]).expect("priced");
+        assert!((cost.usd - 0.08 * (1.0 + 1.5 + 0.75)).abs() < 1e-9, "{cost:?}");
+        let four_k = estimate("fal-ai/nano-banana-2/edit", &[(4096, 4096)]).expect("priced");
+        assert!((four_k.usd - 0.16).abs() < 1e-9, "{four_k:?}");
     }
 
     #[test]

@@ -9,7 +9,8 @@ use bytes::Bytes;
 use msgflux_core::kit::http::redact_url;
 use msgflux_core::kit::{EditProvider, LoadedRequest, SecretString, Violations, async_trait, read_header};
 use msgflux_core::{
-    Capabilities, EditResponse, Error, GeneratedImage, ImageData, ImageFormat, ProviderError, ResponseFormat, Result,
+    Capabilities, EditResponse, Error, GeneratedImage, ImageData, ImageFormat, Progress, ProviderError, ResponseFormat,
+    Result,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -349,7 +350,8 @@ impl EditProvider for FalProvider {
             &request.images,
             request.mask.as_ref(),
             adapter.mask_convention(),
-            self.settings.upload_threshold,
+            &self.settings,
+            request.progress.as_ref(),
         )
         .await?;
         let input = build_input(adapter, &request, &values)?;
@@ -360,9 +362,14 @@ impl EditProvider for FalProvider {
                 app: self.app.clone(),
                 input,
                 deadline,
+                progress: request.progress.clone(),
             },
         )
         .await?;
+        // fal answers with file URLs: every result is fetched within the call.
+        request.report(Progress::Downloading {
+            images: request.n as usize,
+        });
         let (images, sizes, urls) = self.results(&request, &finished).await?;
         let cost = pricing::estimate(&self.app, &sizes);
         let metadata = json!({

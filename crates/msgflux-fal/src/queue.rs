@@ -12,8 +12,8 @@
 
 use std::time::Duration;
 
-use msgflux_core::kit::Idempotency;
-use msgflux_core::{Error, ProviderError, Result};
+use msgflux_core::kit::{Idempotency, report};
+use msgflux_core::{Error, Progress, ProgressSink, ProviderError, Result};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use tokio::sync::oneshot;
@@ -72,6 +72,8 @@ pub(crate) struct Job {
     pub(crate) input: Map<String, Value>,
     /// When the caller's patience runs out.
     pub(crate) deadline: Instant,
+    /// Where the request's steps are reported (queue position, running).
+    pub(crate) progress: Option<ProgressSink>,
 }
 
 /// A completed request and its output.
@@ -119,7 +121,22 @@ async fn drive(
     };
     let id = submitted.request_id.clone();
     tracing::info!(request_id = %id, queue_position = submitted.queue_position, app = %job.app, "submitted to the fal queue");
+    report(
+        job.progress.as_ref(),
+        Progress::Submitted {
+            request_id: Some(id.clone()),
+        },
+    );
+    report(
+        job.progress.as_ref(),
+        Progress::Queued {
+            position: submitted.queue_position,
+        },
+    );
     let mut first_queue_position = submitted.queue_position;
+    let mut last_reported = Progress::Queued {
+        position: submitted.queue_position,
+    };
     let mut pause = settings.poll_initial;
     let mut polls: u32 = 0;
     let mut last_status = "IN_QUEUE".to_string();
@@ -164,6 +181,17 @@ async fn drive(
         };
         for line in status.logs.iter().flatten() {
             tracing::debug!(request_id = %id, level = %line.level, "{}", line.message);
+        }
+        let step = match status.status.as_str() {
+            "IN_QUEUE" => Some(Progress::Queued {
+                position: status.queue_position,
+            }),
+            "IN_PROGRESS" => Some(Progress::Running),
+            _ => None,
+        };
+        if let Some(step) = step.filter(|step| *step != last_reported) {
+            last_reported = step.clone();
+            report(job.progress.as_ref(), step);
         }
         match status.status.as_str() {
             "IN_QUEUE" => {

@@ -9,6 +9,7 @@ use common::{
     emulator, image, mask, model, model_from,
 };
 use msgflux_core::{EditRequest, Error, MaskConvention, MaskSupport, ResponseFormat, Size};
+use msgflux_emulators::fal::{UPLOAD_COMPLETE, UPLOAD_INITIATE_MULTIPART, UPLOAD_PART};
 
 #[tokio::test]
 async fn small_inputs_go_inline_as_data_uris() {
@@ -48,6 +49,36 @@ async fn large_inputs_are_uploaded_to_fal_storage_first() {
         "{body}"
     );
     // The signed PUT never carries the key (the emulator records it as a problem if it does).
+    assert_no_problems(&emulator);
+}
+
+#[tokio::test]
+async fn inputs_above_the_multipart_threshold_are_uploaded_in_numbered_parts_then_completed() {
+    let emulator = emulator().await;
+    let photo = image();
+    let part = photo.len() / 3 + 1;
+    let model = model_from(
+        builder(&emulator)
+            .with_upload_threshold(10)
+            .with_multipart_upload(100, part),
+        FILL,
+    );
+    let response = model
+        .call(
+            EditRequest::new("x")
+                .image(photo.clone())
+                .mask(mask())
+                .response_format(ResponseFormat::Base64),
+        )
+        .await
+        .expect("edit");
+    assert_eq!(emulator.count(UPLOAD_INITIATE_MULTIPART), 2, "the image and the mask");
+    assert_eq!(emulator.count(UPLOAD_INITIATE), 0);
+    assert_eq!(emulator.count(UPLOAD), 0, "no single PUT");
+    assert!(emulator.count(UPLOAD_PART) >= 3, "the photo goes in three parts");
+    assert_eq!(emulator.count(UPLOAD_COMPLETE), 2);
+    // The emulator painted the file it assembled from the parts: the parts were whole and in order.
+    assert_eq!(response.images.len(), 1);
     assert_no_problems(&emulator);
 }
 

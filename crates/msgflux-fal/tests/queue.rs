@@ -4,13 +4,14 @@
 
 mod common;
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{
     CANCEL, FILL, KONTEXT, RESULT, SEEDREAM, STATUS, SUBMIT, assert_no_problems, builder, emulator, image, mask, model,
     model_from,
 };
-use msgflux_core::{EditRequest, Error, ResponseFormat};
+use msgflux_core::{EditRequest, Error, Progress, ResponseFormat};
 use msgflux_emulators::{Fault, JobEnd};
 
 fn fill_request() -> EditRequest {
@@ -27,6 +28,40 @@ async fn a_slow_queue_is_polled_with_its_position_until_it_completes() {
     assert_eq!(emulator.count(RESULT), 1);
     assert_eq!(response.metadata["polls"], 5);
     assert_eq!(response.metadata["queue_position"], 3, "the position at submit");
+    assert_no_problems(&emulator);
+}
+
+#[tokio::test]
+async fn the_queue_position_reaches_the_progress_callback() {
+    let emulator = emulator().await;
+    emulator.inject(Fault::slow_job(5));
+    let steps = Arc::new(Mutex::new(Vec::new()));
+    let record = {
+        let steps = steps.clone();
+        move |step: &Progress| steps.lock().expect("steps").push(step.clone())
+    };
+    let response = model(&emulator, FILL)
+        .call(fill_request().on_progress(record))
+        .await
+        .expect("completes");
+    let queued = |position| Progress::Queued {
+        position: Some(position),
+    };
+    assert_eq!(
+        *steps.lock().expect("steps"),
+        vec![
+            Progress::Checked,
+            Progress::Submitted {
+                request_id: response.request_id.clone()
+            },
+            queued(3),
+            queued(2),
+            queued(1),
+            queued(0),
+            Progress::Running,
+            Progress::Downloading { images: 1 },
+        ]
+    );
     assert_no_problems(&emulator);
 }
 

@@ -4,9 +4,10 @@
 
 use std::fmt;
 
+use msgflux_core::kit::http::{self, secret_value};
 use msgflux_core::kit::{ExposeSecret as _, SecretString};
 use msgflux_core::{Error, Result};
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName};
 use serde::Deserialize;
 use url::Url;
 
@@ -79,41 +80,6 @@ pub struct GoogleSettings {
 /// Reads an environment variable, treating an empty value as unset.
 pub(crate) fn env_var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
-
-fn secret_header(name: &'static str, value: &str, what: &str) -> Result<(HeaderName, HeaderValue)> {
-    let mut value = HeaderValue::from_str(value).map_err(|_| {
-        Error::config(format!(
-            "the {what} contains characters that cannot go in an HTTP header"
-        ))
-    })?;
-    value.set_sensitive(true);
-    Ok((HeaderName::from_static(name), value))
-}
-
-pub(crate) fn parse_base(raw: &str, what: &str) -> Result<Url> {
-    let url = Url::parse(raw.trim()).map_err(|e| Error::config(format!("{what} `{raw}` is not a valid URL: {e}")))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(Error::config(format!(
-            "{what} `{raw}` must start with http:// or https://"
-        )));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(Error::config(format!(
-            "{what} `{raw}` must not carry a query string or fragment (the key goes in a header)"
-        )));
-    }
-    Ok(url)
-}
-
-/// Appends path segments to a base URL, keeping the base's own path.
-pub(crate) fn join_path(base: &Url, segments: &[&str]) -> Result<Url> {
-    let mut url = base.clone();
-    url.path_segments_mut()
-        .map_err(|()| Error::config(format!("`{base}` cannot be used as a base URL")))?
-        .pop_if_empty()
-        .extend(segments);
-    Ok(url)
 }
 
 /// The Gemini API (`generativelanguage.googleapis.com`), or a server that
@@ -216,33 +182,39 @@ impl GeminiConfig {
 
     /// Whether requests go to Google's public endpoint (which needs a key).
     pub fn is_official(&self) -> bool {
-        parse_base(&self.base_url, "base URL")
+        http::base_url(&self.base_url, "base URL")
             .map(|u| u.host_str() == Some("generativelanguage.googleapis.com"))
             .unwrap_or(false)
     }
 
     /// The URL of `models/{model}:generateContent`.
     pub fn generate_url(&self, model: &str) -> Result<Url> {
-        let base = parse_base(&self.base_url, "base URL")?;
-        join_path(&base, &["v1beta", "models", &format!("{model}:generateContent")])
+        let base = http::base_url(&self.base_url, "base URL")?;
+        http::join_path(&base, &["v1beta", "models", &format!("{model}:generateContent")])
     }
 
     /// The URL that starts a resumable Files API upload.
     pub fn upload_url(&self) -> Result<Url> {
-        join_path(&parse_base(&self.base_url, "base URL")?, &["upload", "v1beta", "files"])
+        http::join_path(
+            &http::base_url(&self.base_url, "base URL")?,
+            &["upload", "v1beta", "files"],
+        )
     }
 
     /// The URL of one uploaded file (`files/abc` → `/v1beta/files/abc`).
     pub fn file_url(&self, name: &str) -> Result<Url> {
         let id = name.strip_prefix("files/").unwrap_or(name);
-        join_path(&parse_base(&self.base_url, "base URL")?, &["v1beta", "files", id])
+        http::join_path(&http::base_url(&self.base_url, "base URL")?, &["v1beta", "files", id])
     }
 
     /// The authentication header.
     pub fn headers(&self) -> Result<HeaderMap> {
         let mut headers = HeaderMap::new();
         if let Some(key) = &self.api_key {
-            let (name, value) = secret_header("x-goog-api-key", key.expose_secret(), "API key")?;
+            let (name, value) = (
+                HeaderName::from_static("x-goog-api-key"),
+                secret_value(key.expose_secret(), "API key")?,
+            );
             headers.insert(name, value);
         }
         Ok(headers)
@@ -363,9 +335,9 @@ impl VertexConfig {
 
     fn base(&self) -> Result<Url> {
         match &self.base_url {
-            Some(url) => parse_base(url, "Vertex AI base URL"),
-            None if self.location == "global" => parse_base("https://aiplatform.googleapis.com", "Vertex AI host"),
-            None => parse_base(
+            Some(url) => http::base_url(url, "Vertex AI base URL"),
+            None if self.location == "global" => http::base_url("https://aiplatform.googleapis.com", "Vertex AI host"),
+            None => http::base_url(
                 &format!("https://{}-aiplatform.googleapis.com", self.location),
                 "Vertex AI host",
             ),
@@ -379,7 +351,7 @@ impl VertexConfig {
                 "Vertex AI needs a project: set GOOGLE_CLOUD_PROJECT or the `project` setting",
             ));
         }
-        join_path(
+        http::join_path(
             &self.base()?,
             &[
                 "v1",
@@ -400,7 +372,7 @@ impl VertexConfig {
         let mut headers = HeaderMap::new();
         if let Some(token) = &self.token {
             let bearer = format!("Bearer {}", token.expose_secret());
-            let (name, value) = secret_header("authorization", &bearer, "access token")?;
+            let (name, value) = (AUTHORIZATION, secret_value(&bearer, "access token")?);
             headers.insert(name, value);
         }
         Ok(headers)

@@ -6,8 +6,12 @@
 //! Sources (checked 2026-12-01): the Gemini API image-generation guide
 //! (<https://ai.google.dev/gemini-api/docs/image-generation>, "Nano Banana"),
 //! the `ImageConfig` type of Google's js-genai SDK (commit 6e9b35c,
-//! 2026-08-21), the Vertex AI model page of gemini-3.1-flash-image-preview
-//! and the Gemini API page of gemini-3.1-flash-lite-image.
+//! 2026-08-21), the Vertex AI model pages of gemini-3.1-flash-image (GA
+//! 2026-05-28; 14 reference images, 15 ratios, 512 to 4K) and
+//! gemini-3.1-flash-lite-image, Firebase AI Logic's list of supported models
+//! (which names gemini-nano-banana-2.1, Nano Banana 2.1), and for 2.1's
+//! sizes the TanStack AI Gemini adapter's release note of 2026-10-07 (the 14
+//! ratios at 1K, 2K or 4K; the API refuses 512 on this model).
 
 use msgflux_core::kit::{LoadedRequest, Violations};
 use msgflux_core::{Capabilities, ImageFormat, MaskSupport, OptionSpec, OutputSize, ResponseFormat, Size, SizeRule};
@@ -16,6 +20,7 @@ use crate::config::MaskHint;
 
 /// The models this crate knows, newest first.
 pub const KNOWN_MODELS: &[&str] = &[
+    "gemini-nano-banana-2.1",
     "gemini-3.1-flash-image",
     "gemini-3.1-flash-image-preview",
     "gemini-3-pro-image",
@@ -24,8 +29,8 @@ pub const KNOWN_MODELS: &[&str] = &[
     "gemini-2.5-flash-image",
 ];
 
-/// The model used when none is named: Nano Banana 2.
-pub const DEFAULT_MODEL: &str = "gemini-3.1-flash-image";
+/// The model used when none is named: Nano Banana 2.1, the newest.
+pub const DEFAULT_MODEL: &str = "gemini-nano-banana-2.1";
 
 /// Option names, as this crate spells them.
 pub(crate) mod names {
@@ -68,6 +73,11 @@ const FLASH_31: Family = Family {
     ratios: RATIOS_31,
     image_sizes: &["512", "1K", "2K", "4K"],
 };
+const NANO_BANANA_21: Family = Family {
+    max_images: 14,
+    ratios: RATIOS_31,
+    image_sizes: &["1K", "2K", "4K"],
+};
 const LITE_31: Family = Family {
     max_images: 14,
     ratios: RATIOS,
@@ -79,6 +89,7 @@ fn family(known: Option<&str>) -> Family {
         Some("gemini-2.5-flash-image") => FLASH_25,
         Some("gemini-3.1-flash-image" | "gemini-3.1-flash-image-preview") => FLASH_31,
         Some("gemini-3.1-flash-lite-image") => LITE_31,
+        Some("gemini-nano-banana-2.1") => NANO_BANANA_21,
         _ => PRO_3,
     }
 }
@@ -94,15 +105,15 @@ fn family(known: Option<&str>) -> Family {
 pub fn not_an_edit_model(name: &str) -> Option<&'static str> {
     if name.starts_with("imagen-") {
         return Some(
-            "is an Imagen model (the :predict endpoint), which takes no input image here; use a Gemini image model such as gemini-3.1-flash-image",
+            "is an Imagen model (the :predict endpoint), which takes no input image here; use a Gemini image model such as gemini-nano-banana-2.1",
         );
     }
     if name.starts_with("veo-") {
-        return Some("is a video model; use a Gemini image model such as gemini-3.1-flash-image");
+        return Some("is a video model; use a Gemini image model such as gemini-nano-banana-2.1");
     }
-    if name.starts_with("gemini-") && !name.contains("image") {
+    if name.starts_with("gemini-") && !name.contains("image") && !name.contains("nano-banana") {
         return Some(
-            "returns no images; Gemini's image models end in -image (gemini-3.1-flash-image, gemini-3-pro-image, gemini-2.5-flash-image)",
+            "returns no images; Gemini's image models are the Nano Banana ones (gemini-nano-banana-2.1) and those ending in -image (gemini-3.1-flash-image, gemini-3-pro-image, gemini-2.5-flash-image)",
         );
     }
     None

@@ -15,6 +15,13 @@ use msgflux_core::Cost;
 /// image prices as summarised from the same page by aifreeapi.com
 /// (2026-03-20: $0.134/$0.24 per 1K-2K/4K image on 3 Pro, $0.045-$0.151 on
 /// 3.1 Flash at $60 per 1M image tokens) and by Puter's price map (PR 2562).
+/// Google's own Vertex AI model page of gemini-3.1-flash-image gives the
+/// token counts (1,120 input tokens per input image; 747 / 1,120 / 1,680 /
+/// 2,520 output tokens at 512 / 1K / 2K / 4K), and those counts times the
+/// table's rates give the per-image prices the sources quote ($0.067 at 1K),
+/// which is the check the table passed. Nano Banana 2.1
+/// (gemini-nano-banana-2.1) has no price here: no Google page read gives one,
+/// and resellers' figures are their own, so its cost is reported as unknown.
 pub const PRICES_AS_OF: &str = "2026-12-01";
 
 /// Token counts of one or more calls, split the way prices are.

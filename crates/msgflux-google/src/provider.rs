@@ -6,8 +6,8 @@ use std::fmt;
 use std::time::Duration;
 
 use futures::future::{join_all, try_join_all};
-use msgflux_core::kit::{EditProvider, LoadedRequest, Violations, async_trait};
-use msgflux_core::{Capabilities, EditResponse, Result, RetryPolicy};
+use msgflux_core::kit::{EditProvider, LoadedRequest, Violations, async_trait, image_param};
+use msgflux_core::{Capabilities, EditResponse, Progress, Result, RetryPolicy};
 use serde_json::{Map, Value};
 
 use crate::client::GoogleClient;
@@ -107,10 +107,14 @@ impl GoogleProvider {
             limit = self.inline_limit,
             "uploading the inputs through the Files API"
         );
-        let uploads = request
-            .images
-            .iter()
-            .map(|i| self.client.upload(i.bytes.clone(), i.format.mime(), &i.filename));
+        let count = request.images.len();
+        let uploads = request.images.iter().enumerate().map(|(index, i)| {
+            request.report(Progress::Uploading {
+                input: image_param(index, count),
+                bytes: i.bytes.len() as u64,
+            });
+            self.client.upload(i.bytes.clone(), i.format.mime(), &i.filename)
+        });
         let files = try_join_all(uploads).await?;
         let names = files.iter().map(|f| f.name.clone()).collect();
         Ok((files.into_iter().map(ImagePart::Uploaded).collect(), names))

@@ -3,9 +3,10 @@
 
 use std::fmt;
 
+use msgflux_core::kit::http::{self, secret_value};
 use msgflux_core::kit::{ExposeSecret as _, SecretString};
 use msgflux_core::{Error, Result};
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 use serde::Deserialize;
 use url::Url;
 
@@ -81,16 +82,6 @@ pub(crate) fn env_var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
-fn secret_header(name: &'static str, value: &str) -> Result<(HeaderName, HeaderValue)> {
-    let mut value = HeaderValue::from_str(value).map_err(|_| {
-        Error::config(format!(
-            "the {name} value contains characters that cannot go in an HTTP header"
-        ))
-    })?;
-    value.set_sensitive(true);
-    Ok((HeaderName::from_static(name), value))
-}
-
 fn plain_header(name: &'static str, value: &str) -> Result<(HeaderName, HeaderValue)> {
     let value = HeaderValue::from_str(value).map_err(|_| {
         Error::config(format!(
@@ -98,31 +89,6 @@ fn plain_header(name: &'static str, value: &str) -> Result<(HeaderName, HeaderVa
         ))
     })?;
     Ok((HeaderName::from_static(name), value))
-}
-
-fn parse_base(raw: &str, what: &str) -> Result<Url> {
-    let url = Url::parse(raw.trim()).map_err(|e| Error::config(format!("{what} `{raw}` is not a valid URL: {e}")))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(Error::config(format!(
-            "{what} `{raw}` must start with http:// or https://"
-        )));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(Error::config(format!(
-            "{what} `{raw}` must not carry a query string or fragment"
-        )));
-    }
-    Ok(url)
-}
-
-/// Appends path segments to a base URL, keeping the base's own path.
-fn join_path(base: &Url, segments: &[&str]) -> Result<Url> {
-    let mut url = base.clone();
-    url.path_segments_mut()
-        .map_err(|()| Error::config(format!("`{base}` cannot be used as a base URL")))?
-        .pop_if_empty()
-        .extend(segments);
-    Ok(url)
 }
 
 /// The OpenAI API, or any OpenAI-compatible server at another base URL.
@@ -237,7 +203,7 @@ impl OpenAIConfig {
 
     /// Whether requests go to the public OpenAI API (which needs a key).
     pub fn is_official(&self) -> bool {
-        parse_base(&self.base_url, "base URL")
+        http::base_url(&self.base_url, "base URL")
             .map(|u| u.host_str() == Some("api.openai.com"))
             .unwrap_or(false)
     }
@@ -249,13 +215,16 @@ impl Config for OpenAIConfig {
     }
 
     fn edits_url(&self) -> Result<Url> {
-        join_path(&parse_base(&self.base_url, "base URL")?, &["images", "edits"])
+        http::join_path(&http::base_url(&self.base_url, "base URL")?, &["images", "edits"])
     }
 
     fn headers(&self) -> Result<HeaderMap> {
         let mut headers = HeaderMap::new();
         if let Some(key) = &self.api_key {
-            let (name, value) = secret_header("authorization", &format!("Bearer {}", key.expose_secret()))?;
+            let (name, value) = (
+                AUTHORIZATION,
+                secret_value(&format!("Bearer {}", key.expose_secret()), "API key")?,
+            );
             headers.insert(name, value);
         }
         if let Some(org) = &self.organization {
@@ -424,8 +393,8 @@ impl Config for AzureConfig {
                 "Azure OpenAI needs a deployment name (`azure/<deployment>`)",
             ));
         }
-        let base = parse_base(&self.endpoint, "Azure endpoint")?;
-        let mut url = join_path(&base, &["openai", "deployments", &self.deployment, "images", "edits"])?;
+        let base = http::base_url(&self.endpoint, "Azure endpoint")?;
+        let mut url = http::join_path(&base, &["openai", "deployments", &self.deployment, "images", "edits"])?;
         url.query_pairs_mut().append_pair("api-version", &self.api_version);
         Ok(url)
     }
@@ -433,7 +402,10 @@ impl Config for AzureConfig {
     fn headers(&self) -> Result<HeaderMap> {
         let mut headers = HeaderMap::new();
         if let Some(key) = &self.api_key {
-            let (name, value) = secret_header("api-key", key.expose_secret())?;
+            let (name, value) = (
+                HeaderName::from_static("api-key"),
+                secret_value(key.expose_secret(), "Azure API key")?,
+            );
             headers.insert(name, value);
         }
         Ok(headers)

@@ -16,6 +16,8 @@ mod errors;
 mod inputs;
 // Call arguments → an `EditRequest`, shared by calls and batches.
 mod request;
+// `on_progress=`: each step of an edit handed to a Python callable.
+mod progress;
 // `Model`: the factory, the blocking call and `acall`.
 mod model;
 // `Response`: `consume()`, bytes, `save`, usage, cost, request id.

@@ -66,6 +66,15 @@ pub(crate) fn edit_request(args: &Bound<'_, PyTuple>, kwargs: Option<&Bound<'_, 
             "keep_unmasked" => request.keep_unmasked(value.extract()?),
             "prepare" => request.prepare(value.extract()?),
             "timeout" => request.timeout(seconds(&value, "timeout")?),
+            "on_progress" => {
+                if !value.is_callable() {
+                    return Err(invalid(
+                        "on_progress",
+                        "must be callable (it receives one dict per step)",
+                    ));
+                }
+                request.on_progress(crate::progress::forward_to(value.clone().unbind()))
+            }
             option => request.option(option, option_value(&value, option)?),
         };
     }

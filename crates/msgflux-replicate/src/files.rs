@@ -8,8 +8,8 @@
 //! - The mask is first converted from msgflux's convention (alpha 0 = edit)
 //!   to the model's own, so it is always sent as new bytes.
 
-use msgflux_core::kit::Idempotency;
-use msgflux_core::{Error, InputOrigin, LoadedImage, MaskConvention, Result};
+use msgflux_core::kit::{Idempotency, image_param, report};
+use msgflux_core::{Error, InputOrigin, LoadedImage, MaskConvention, Progress, ProgressSink, Result};
 use serde::Deserialize;
 
 use crate::client::{ReplicateClient, decode_json};
@@ -27,19 +27,36 @@ struct FileUrls {
 }
 
 /// The values a prediction input takes for the request's images and mask.
+/// Uploads are reported to `progress` as they start.
 pub(crate) async fn input_values(
     client: &ReplicateClient,
     images: &[LoadedImage],
     mask: Option<&LoadedImage>,
     mask_convention: MaskConvention,
     upload_threshold: usize,
+    progress: Option<&ProgressSink>,
 ) -> Result<InputValues> {
-    let images = futures::future::try_join_all(images.iter().map(|img| input_value(client, img, upload_threshold)));
+    let count = images.len();
+    let images = futures::future::try_join_all(images.iter().enumerate().map(|(i, img)| {
+        let input = Input {
+            image: img,
+            param: image_param(i, count),
+            upload_threshold,
+            progress,
+        };
+        input_value(client, input)
+    }));
     let mask = async {
         match mask {
             Some(mask) => {
                 let converted = to_model_convention(mask, mask_convention)?;
-                input_value(client, &converted, upload_threshold).await.map(Some)
+                let input = Input {
+                    image: &converted,
+                    param: "mask".into(),
+                    upload_threshold,
+                    progress,
+                };
+                input_value(client, input).await.map(Some)
             }
             None => Ok(None),
         }
@@ -48,14 +65,30 @@ pub(crate) async fn input_values(
     Ok(InputValues { images, mask })
 }
 
+/// One input file and what deciding its value needs.
+struct Input<'a> {
+    image: &'a LoadedImage,
+    param: String,
+    upload_threshold: usize,
+    progress: Option<&'a ProgressSink>,
+}
+
 /// One file as a prediction input value.
-async fn input_value(client: &ReplicateClient, image: &LoadedImage, upload_threshold: usize) -> Result<String> {
+async fn input_value(client: &ReplicateClient, input: Input<'_>) -> Result<String> {
+    let image = input.image;
     if let InputOrigin::Url(url) = &image.origin {
         return Ok(url.clone());
     }
-    if image.bytes.len() <= upload_threshold {
+    if image.bytes.len() <= input.upload_threshold {
         return Ok(image.to_data_uri());
     }
+    report(
+        input.progress,
+        Progress::Uploading {
+            input: input.param,
+            bytes: image.bytes.len() as u64,
+        },
+    );
     upload(client, image).await
 }
 

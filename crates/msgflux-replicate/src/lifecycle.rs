@@ -11,8 +11,8 @@
 
 use std::time::Duration;
 
-use msgflux_core::kit::Idempotency;
-use msgflux_core::{Error, ProviderError, Result};
+use msgflux_core::kit::{Idempotency, report};
+use msgflux_core::{Error, Progress, ProgressSink, ProviderError, Result};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use tokio::sync::oneshot;
@@ -103,6 +103,25 @@ pub(crate) struct PredictionJob {
     pub(crate) input: Map<String, Value>,
     /// When the caller's patience runs out.
     pub(crate) deadline: Instant,
+    /// Where the prediction's steps are reported.
+    pub(crate) progress: Option<ProgressSink>,
+}
+
+impl PredictionJob {
+    /// Reports the prediction's status when it differs from the last one reported.
+    fn report_status(&self, prediction: &Prediction, last: &mut Option<Status>) {
+        if *last == Some(prediction.status) {
+            return;
+        }
+        *last = Some(prediction.status);
+        let step = match prediction.status {
+            // Starting means waiting for a machine: Replicate's queue.
+            Status::Starting => Progress::Queued { position: None },
+            Status::Processing => Progress::Running,
+            _ => return,
+        };
+        report(self.progress.as_ref(), step);
+    }
 }
 
 /// Runs a prediction to a terminal status and returns it when it succeeded.
@@ -144,6 +163,13 @@ async fn drive(
         }
     };
     tracing::debug!(id = %prediction.id, status = prediction.status.as_str(), "prediction created");
+    report(
+        job.progress.as_ref(),
+        Progress::Submitted {
+            request_id: Some(prediction.id.clone()),
+        },
+    );
+    let mut reported = None;
     let mut pause = settings.poll_initial;
     let mut polls: u32 = 0;
     let mut last_poll_error: Option<Error> = None;
@@ -151,6 +177,7 @@ async fn drive(
         if prediction.status.is_terminal() {
             return finish(prediction);
         }
+        job.report_status(&prediction, &mut reported);
         let now = Instant::now();
         if now >= job.deadline {
             cancel(&client, &prediction.id).await;

@@ -4,7 +4,7 @@
 use std::fmt;
 
 use msgflux_core::kit::{EditProvider, LoadedRequest, SecretString, Violations, async_trait};
-use msgflux_core::{Capabilities, EditResponse, GeneratedImage, Result};
+use msgflux_core::{Capabilities, EditResponse, GeneratedImage, Progress, ResponseFormat, Result};
 use serde_json::{Value, json};
 use tokio::sync::OnceCell;
 use tokio::time::Instant;
@@ -182,6 +182,7 @@ impl EditProvider for ReplicateProvider {
             request.mask.as_ref(),
             adapter.mask_convention(),
             self.settings.upload_threshold,
+            request.progress.as_ref(),
         )
         .await?;
         let size = output_size(adapter, &request);
@@ -194,6 +195,7 @@ impl EditProvider for ReplicateProvider {
                     route: resolved.route.clone(),
                     input: build_input(adapter, &request, &values, plan, size)?,
                     deadline,
+                    progress: request.progress.clone(),
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -220,6 +222,9 @@ impl EditProvider for ReplicateProvider {
             }
             let seed = plan.seed.filter(|_| plan.count == 1);
             files.extend(outputs.into_iter().take(plan.count as usize).map(|file| (file, seed)));
+        }
+        if request.response_format == ResponseFormat::Base64 {
+            request.report(Progress::Downloading { images: files.len() });
         }
         let images = futures::future::try_join_all(files.iter().enumerate().map(|(i, (file, seed))| async move {
             let what = format!("result {i}");

@@ -8,7 +8,7 @@ use std::fmt;
 use std::time::Duration;
 
 use bytes::Bytes;
-use msgflux_core::kit::http::{BodyError, read_body, redact_url, transport_error};
+use msgflux_core::kit::http::{self, BodyError, read_body, redact_url, transport_error};
 use msgflux_core::kit::{ExposeSecret as _, Idempotency, SecretString};
 use msgflux_core::{Error, Result, RetryPolicy};
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderMap, HeaderValue, USER_AGENT};
@@ -103,9 +103,7 @@ impl StabilityClient {
     /// The headers of every call: the key (sensitive, so never logged), the
     /// one `accept` choice, the user agent and the optional client ids.
     fn headers(&self) -> Result<HeaderMap> {
-        let mut auth = HeaderValue::from_str(&format!("Bearer {}", self.key.expose_secret()))
-            .map_err(|_| Error::config("the Stability AI API key contains characters a header cannot carry"))?;
-        auth.set_sensitive(true);
+        let auth = http::secret_value(&format!("Bearer {}", self.key.expose_secret()), "Stability AI API key")?;
         let mut headers = self.client_headers.clone();
         headers.insert(AUTHORIZATION, auth);
         headers.insert(ACCEPT, HeaderValue::from_static(ACCEPT_JSON));

@@ -203,6 +203,18 @@ fn output_format(with_jpeg: bool) -> OptionSpec {
     OptionSpec::choice("output_format", formats, "format of the result (default png)")
 }
 
+/// The values of relight's `references` option: the roles of the images after the subject, in order.
+pub(crate) const REFERENCE_ROLES: &[&str] = &["background", "light", "background,light"];
+
+/// The form fields of relight's reference images, by role.
+pub(crate) fn reference_field(role: &str) -> Option<&'static str> {
+    match role {
+        "background" => Some("background_reference"),
+        "light" => Some("light_reference"),
+        _ => None,
+    }
+}
+
 fn style_preset() -> OptionSpec {
     OptionSpec::choice("style_preset", STYLE_PRESETS, "a style the result is guided towards")
 }
@@ -290,6 +302,13 @@ fn table(service: Service) -> Capabilities {
         }
         Service::RemoveBackground => base.with_honours_prompt(false).with_option(output_format(false)),
         Service::ReplaceBackgroundAndRelight => base
+            // The subject, then up to two reference images (their roles: option `references`).
+            .with_max_images(3)
+            .with_option(OptionSpec::choice(
+                "references",
+                REFERENCE_ROLES,
+                "what the images after the subject are: background (a style for the new background), light (where it is bright), or background,light (default by count: one image = background, two = background,light)",
+            ))
             .with_option(OptionSpec::text(
                 "foreground_prompt",
                 "what the subject is, to keep it intact (up to 10,000 characters)",

@@ -8,10 +8,10 @@ use std::fmt;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::Bytes;
-use msgflux_core::kit::{EditProvider, LoadedRequest, SecretString, Violations, async_trait};
+use msgflux_core::kit::{EditProvider, LoadedRequest, SecretString, Violations, async_trait, report};
 use msgflux_core::{
-    Capabilities, EditResponse, Error, GeneratedImage, ImageData, ImageFormat, MaskConvention, OptionValue,
-    ResponseFormat, Result,
+    Capabilities, EditResponse, Error, GeneratedImage, ImageData, ImageFormat, MaskConvention, OptionValue, Progress,
+    ProgressSink, ResponseFormat, Result,
 };
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
@@ -21,7 +21,9 @@ use tokio::time::Instant;
 use crate::builder::{Settings, StabilityBuilder};
 use crate::client::{Answer, Field, StabilityClient};
 use crate::error::{content_filtered, request_id};
-use crate::models::{KNOWN_MODELS, MAX_PROMPT_CHARS, MAX_REQUEST_BYTES, MAX_SEED, MIN_PIXELS, MIN_SIDE, Service};
+use crate::models::{
+    KNOWN_MODELS, MAX_PROMPT_CHARS, MAX_REQUEST_BYTES, MAX_SEED, MIN_PIXELS, MIN_SIDE, Service, reference_field,
+};
 use crate::pricing::estimate_cost;
 use crate::registration::STABILITY_SCHEME;
 
@@ -175,6 +177,16 @@ impl StabilityProvider {
             mime: image.format.mime(),
             bytes: image.bytes.clone(),
         });
+        for (role, reference) in reference_roles(request).iter().zip(&request.images[1..]) {
+            let name =
+                reference_field(role).ok_or_else(|| Error::config(format!("no form field for reference `{role}`")))?;
+            fields.push(Field::File {
+                name,
+                filename: format!("{name}.{}", reference.format.extension()),
+                mime: reference.format.mime(),
+                bytes: reference.bytes.clone(),
+            });
+        }
         if let Some(mask) = &request.mask {
             // Ours: transparent = edit. Stability's: white = edit, black = keep.
             let converted = msgflux_image::convert_mask(
@@ -195,7 +207,8 @@ impl StabilityProvider {
         let caps = service.capabilities();
         // In the table's order, so the form is the same for the same request.
         for spec in &caps.options {
-            let Some(value) = request.get_option(&spec.name) else {
+            let Some(value) = request.get_option(&spec.name).filter(|_| spec.name != "references") else {
+                // `references` says which field each reference image goes in; it is no field itself.
                 continue;
             };
             let name = KNOWN_FIELDS
@@ -209,7 +222,13 @@ impl StabilityProvider {
     }
 
     /// Runs one generation to its image.
-    async fn generate(&self, mut fields: Vec<Field>, seed: Option<u64>, deadline: Instant) -> Result<Generated> {
+    async fn generate(
+        &self,
+        mut fields: Vec<Field>,
+        seed: Option<u64>,
+        deadline: Instant,
+        progress: Option<&ProgressSink>,
+    ) -> Result<Generated> {
         if let Some(seed) = seed {
             fields.push(Field::Text("seed", seed.to_string()));
         }
@@ -218,6 +237,13 @@ impl StabilityProvider {
         let answer = if self.service.is_async() {
             let started: Started = decode_json(&answer, "the start of the generation")?;
             tracing::debug!(id = %started.id, "stability generation started");
+            report(
+                progress,
+                Progress::Submitted {
+                    request_id: Some(started.id.clone()),
+                },
+            );
+            report(progress, Progress::Running);
             self.poll(&started.id, deadline).await?
         } else {
             answer
@@ -288,6 +314,43 @@ const KNOWN_FIELDS: &[&str] = &[
     "light_source_direction",
     "light_source_strength",
 ];
+
+/// The roles of relight's images after the subject: option `references`,
+/// or by count (one = background, two = background then light).
+fn reference_roles(request: &LoadedRequest) -> Vec<&str> {
+    let given = request.images.len().saturating_sub(1);
+    match request.get_option("references").and_then(OptionValue::as_str) {
+        Some(roles) => roles.split(',').map(str::trim).collect(),
+        None => ["background", "light"].into_iter().take(given).collect(),
+    }
+}
+
+/// Relight's rules on its references and light: as many images as roles,
+/// and a light strength only with a light (a direction or a reference).
+fn check_references(request: &LoadedRequest, violations: &mut Violations) {
+    let roles = reference_roles(request);
+    let given = request.images.len().saturating_sub(1);
+    if roles.len() != given {
+        violations.push(
+            "option references",
+            format!(
+                "names {} reference image(s) ({}) but {given} image(s) follow the subject",
+                roles.len(),
+                roles.join(",")
+            ),
+        );
+    }
+    let has = |role: &str| roles.iter().take(given).any(|r| *r == role);
+    if request.get_option("light_source_strength").is_some()
+        && request.get_option("light_source_direction").is_none()
+        && !has("light")
+    {
+        violations.push(
+            "option light_source_strength",
+            "needs option light_source_direction or a light reference image (where the light comes from)",
+        );
+    }
+}
 
 /// A typed option as the text a form field carries (`true`/`false` for flags, as the document's enum).
 fn option_text(value: &OptionValue) -> String {
@@ -412,12 +475,12 @@ impl EditProvider for StabilityProvider {
                     ),
                 );
             }
-            let mask_bytes = request.mask.as_ref().map_or(0, |m| m.bytes.len() as u64);
-            let total = image.bytes.len() as u64 + mask_bytes;
+            let files = request.images.iter().chain(&request.mask);
+            let total: u64 = files.map(|file| file.bytes.len() as u64).sum();
             if total > MAX_REQUEST_BYTES {
                 violations.push(
                     "image",
-                    format!("the image and mask are {total} bytes together; Stability takes requests up to 10 MiB"),
+                    format!("the input files are {total} bytes together; Stability takes requests up to 10 MiB"),
                 );
             }
         }
@@ -459,14 +522,8 @@ impl EditProvider for StabilityProvider {
                 );
             }
         }
-        if service == Service::ReplaceBackgroundAndRelight
-            && request.get_option("light_source_strength").is_some()
-            && request.get_option("light_source_direction").is_none()
-        {
-            violations.push(
-                "option light_source_strength",
-                "needs option light_source_direction (where the light comes from)",
-            );
+        if service == Service::ReplaceBackgroundAndRelight {
+            check_references(request, violations);
         }
         if let Some(seed) = request.seed {
             let last = seed.saturating_add(u64::from(request.n.saturating_sub(1)));
@@ -488,9 +545,12 @@ impl EditProvider for StabilityProvider {
         let deadline = Instant::now() + request.timeout.unwrap_or(self.settings.deadline);
         let fields = self.fields(&request)?;
         let seeds: Vec<Option<u64>> = (0..request.n).map(|i| request.seed.map(|s| s + u64::from(i))).collect();
-        let generated =
-            futures::future::try_join_all(seeds.iter().map(|seed| self.generate(fields.clone(), *seed, deadline)))
-                .await?;
+        let generated = futures::future::try_join_all(
+            seeds
+                .iter()
+                .map(|seed| self.generate(fields.clone(), *seed, deadline, request.progress.as_ref())),
+        )
+        .await?;
         let ids: Vec<String> = generated.iter().filter_map(|g| g.request_id.clone()).collect();
         let images = generated
             .iter()

@@ -33,7 +33,7 @@ struct Args {
     )]
     prompt: String,
     /// The Gemini image model.
-    #[arg(long, default_value = "gemini-2.5-flash-image")]
+    #[arg(long, default_value = msgflux_google::DEFAULT_MODEL)]
     model: String,
     /// How many variations (one call each, each billed).
     #[arg(long, default_value_t = 1)]

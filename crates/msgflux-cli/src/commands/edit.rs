@@ -1,11 +1,14 @@
 //! `msgflux edit`: one edit, its results saved (or printed), partial images
 //! shown as they stream in, and optionally a before/after picture.
 
+use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use clap::Args;
 use futures::StreamExt as _;
-use msgflux::{EditEvent, EditRequest, EditResponse, Error, GeneratedImage, ImageData, Model, Result};
+use indicatif::ProgressBar;
+use msgflux::{EditEvent, EditRequest, EditResponse, Error, GeneratedImage, ImageData, Model, Progress, Result};
 use serde_json::{Value, json};
 
 use crate::commands::compare;
@@ -51,6 +54,44 @@ struct Partial {
     path: Option<PathBuf>,
 }
 
+/// What the edit is doing while it waits: a spinner line on a terminal
+/// (never with `--json`), and an info log line (`-v`) for every step.
+struct ProgressLine {
+    bar: ProgressBar,
+}
+
+impl ProgressLine {
+    fn new(output: &Output) -> Self {
+        let bar = if output.is_json() || !std::io::stderr().is_terminal() {
+            ProgressBar::hidden()
+        } else {
+            let bar = ProgressBar::new_spinner();
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        };
+        Self { bar }
+    }
+
+    fn sink(&self) -> impl Fn(&Progress) + Send + Sync + 'static {
+        let bar = self.bar.clone();
+        move |step: &Progress| {
+            tracing::info!(step = %step, "progress");
+            bar.set_message(step.to_string());
+        }
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl Drop for ProgressLine {
+    // An edit that fails leaves no spinner behind its error message.
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
 /// Runs the edit.
 pub async fn run(args: EditArgs, output: &Output) -> Result<Exit> {
     let ConfiguredModel { model, options } = args.model.configure().await?;
@@ -65,6 +106,8 @@ pub async fn run(args: EditArgs, output: &Output) -> Result<Exit> {
     if let Some(timeout) = timeout {
         request = request.timeout(timeout);
     }
+    let progress = ProgressLine::new(output);
+    request = request.on_progress(progress.sink());
     let stem = files::stem_for(&args.images[0]);
 
     let mut partials = Vec::new();
@@ -85,6 +128,7 @@ pub async fn run(args: EditArgs, output: &Output) -> Result<Exit> {
         model.call(request).await?
     };
 
+    progress.finish();
     let saved = match &args.out {
         Some(dir) => Some(response.save_all(dir, &format!("{stem}-edited")).await?),
         None => None,

@@ -62,6 +62,23 @@ async fn a_fal_fill_edit_reaches_the_app_with_the_mask_the_right_way_round() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verbose_edits_log_the_queue_position_while_they_wait() {
+    let emulator = emulator().await;
+    emulator.set_default_polls(4);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let output = edit(&emulator, dir.path(), "fal/fal-ai/flux-pro/v1/fill", &["-v"]).await;
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    let log = stderr(&output);
+    for step in [
+        "checked; sending",
+        "waiting in the provider's queue (position 2)",
+        "running",
+    ] {
+        assert!(log.contains(step), "`{step}` missing from:\n{log}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_seedream_refuses_exits_2_and_sends_nothing() {
     let emulator = emulator().await;
     let dir = tempfile::tempdir().expect("tempdir");

@@ -221,6 +221,70 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// A provider's base URL from a setting or an environment variable: http(s)
+/// only, and no query or fragment (keys go in headers, and paths are joined
+/// onto it with [`join_path`]). `what` names the setting in the error.
+///
+/// ```
+/// use msgflux_core::kit::http::base_url;
+/// assert_eq!(base_url(" http://127.0.0.1:8080/v1 ", "OPENAI_BASE_URL").unwrap().path(), "/v1");
+/// let err = base_url("ftp://example.com", "OPENAI_BASE_URL").unwrap_err();
+/// assert!(err.to_string().contains("OPENAI_BASE_URL `ftp://example.com` must start with http"));
+/// assert!(base_url("https://example.com/?key=1", "base URL").is_err());
+/// ```
+pub fn base_url(raw: &str, what: &str) -> Result<url::Url, Error> {
+    let url =
+        url::Url::parse(raw.trim()).map_err(|e| Error::config(format!("{what} `{raw}` is not a valid URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(Error::config(format!(
+            "{what} `{raw}` must start with http:// or https://"
+        )));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::config(format!(
+            "{what} `{raw}` must not carry a query string or fragment (keys go in headers)"
+        )));
+    }
+    Ok(url)
+}
+
+/// Appends path segments to a base URL, keeping the base's own path
+/// (`https://host/v1` + `images`, `edits` = `https://host/v1/images/edits`).
+///
+/// ```
+/// use msgflux_core::kit::http::{base_url, join_path};
+/// let base = base_url("https://example.com/v1/", "base URL").unwrap();
+/// assert_eq!(join_path(&base, &["images", "edits"]).unwrap().as_str(), "https://example.com/v1/images/edits");
+/// ```
+pub fn join_path(base: &url::Url, segments: &[&str]) -> Result<url::Url, Error> {
+    let mut url = base.clone();
+    url.path_segments_mut()
+        .map_err(|()| Error::config(format!("`{base}` cannot be used as a base URL")))?
+        .pop_if_empty()
+        .extend(segments);
+    Ok(url)
+}
+
+/// A header value holding a secret (an API key, a bearer token): marked
+/// sensitive, so `Debug` output and HTTP/2 header compression never reveal
+/// it. `what` names the secret in the error.
+///
+/// ```
+/// use msgflux_core::kit::http::secret_value;
+/// let value = secret_value("Bearer sk-1", "API key").unwrap();
+/// assert!(value.is_sensitive());
+/// assert!(secret_value("bad\nkey", "BFL API key").unwrap_err().to_string().contains("BFL API key"));
+/// ```
+pub fn secret_value(value: &str, what: &str) -> Result<reqwest::header::HeaderValue, Error> {
+    let mut value = reqwest::header::HeaderValue::from_str(value).map_err(|_| {
+        Error::config(format!(
+            "the {what} contains characters that cannot go in an HTTP header"
+        ))
+    })?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
 /// Why [`read_body`] stopped.
 #[derive(Debug)]
 #[non_exhaustive]

@@ -19,6 +19,7 @@ pub mod testkit;
 pub use crate::decode::{ImageHeader, decode_oriented, decode_with_limits, read_header, sniff_format};
 pub use crate::error::Violations;
 pub use crate::format::human_bytes;
+pub use crate::progress::report;
 pub use crate::registry::{CreateProvider, DescribeModel, ProviderHint, ProviderRegistration};
 pub use crate::request::{LoadedRequest, image_param};
 pub use crate::retry::Idempotency;

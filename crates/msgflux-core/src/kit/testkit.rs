@@ -301,7 +301,7 @@ pub mod conformance {
     use crate::capabilities::{Capabilities, MaskSupport};
     use crate::error::Error;
     use crate::model::Model;
-    use crate::request::{EditRequest, ResponseFormat};
+    use crate::request::{EditRequest, OptionValue, ResponseFormat};
     use crate::response::Consumed;
 
     /// Side of the fixture images: square, small, a multiple of 64.
@@ -311,10 +311,46 @@ pub mod conformance {
         model.capabilities().await.expect("capabilities").clone()
     }
 
+    /// What a model cannot run without beyond the fixture's image, mask and
+    /// prompt: provider options (a search prompt, a direction to grow in).
+    ///
+    /// ```
+    /// use msgflux_core::kit::testkit::conformance::Fixture;
+    /// let fixture = Fixture::new().option("search_prompt", "the cat");
+    /// # let _ = fixture;
+    /// ```
+    #[derive(Debug, Clone, Default)]
+    pub struct Fixture {
+        options: Vec<(String, OptionValue)>,
+    }
+
+    impl Fixture {
+        /// No extra options.
+        pub fn new() -> Self {
+            Self::default()
+        }
+
+        /// Adds an option every fixture request carries.
+        pub fn option(mut self, name: impl Into<String>, value: impl Into<OptionValue>) -> Self {
+            self.options.push((name.into(), value.into()));
+            self
+        }
+
+        fn apply(&self, request: EditRequest) -> EditRequest {
+            request.options(self.options.clone())
+        }
+    }
+
     /// The fixture request: a sample image, and the sample mask where the model takes one.
     pub async fn request(model: &Model) -> EditRequest {
+        request_with(model, &Fixture::new()).await
+    }
+
+    /// The fixture request with the fixture's options.
+    pub async fn request_with(model: &Model, fixture: &Fixture) -> EditRequest {
         let side = FIXTURE_SIDE;
-        let request = EditRequest::new("fill the masked area with blue sky").image(sample_image(side, side));
+        let request =
+            fixture.apply(EditRequest::new("fill the masked area with blue sky").image(sample_image(side, side)));
         if caps(model).await.mask == MaskSupport::Unsupported {
             request
         } else {
@@ -323,8 +359,11 @@ pub mod conformance {
     }
 
     /// One request with `n = 1` gives one image, and `consume()` a single string.
-    pub async fn single_result_consumes_to_one_string(model: &Model) {
-        let response = model.call(request(model).await).await.expect("edit with n = 1");
+    pub async fn single_result_consumes_to_one_string(model: &Model, fixture: &Fixture) {
+        let response = model
+            .call(request_with(model, fixture).await)
+            .await
+            .expect("edit with n = 1");
         assert_eq!(response.images.len(), 1, "{}: n = 1 must give one image", model.id());
         assert!(
             matches!(response.consume(), Consumed::One(_)),
@@ -335,22 +374,29 @@ pub mod conformance {
     }
 
     /// `n > 1` (where allowed) gives exactly `n` images and `consume()` a list.
-    pub async fn several_results_consume_to_a_list(model: &Model) {
+    pub async fn several_results_consume_to_a_list(model: &Model, fixture: &Fixture) {
         if *caps(model).await.n.end() < 2 {
             return;
         }
-        let response = model.call(request(model).await.n(2)).await.expect("edit with n = 2");
+        let response = model
+            .call(request_with(model, fixture).await.n(2))
+            .await
+            .expect("edit with n = 2");
         assert_eq!(response.images.len(), 2, "{}: n = 2 must give two images", model.id());
         assert!(matches!(response.consume(), Consumed::Many(ref v) if v.len() == 2));
     }
 
     /// Base64 results (where offered) decode to images.
-    pub async fn base64_results_decode_to_images(model: &Model) {
+    pub async fn base64_results_decode_to_images(model: &Model, fixture: &Fixture) {
         if !caps(model).await.response_formats.contains(&ResponseFormat::Base64) {
             return;
         }
         let response = model
-            .call(request(model).await.response_format(ResponseFormat::Base64))
+            .call(
+                request_with(model, fixture)
+                    .await
+                    .response_format(ResponseFormat::Base64),
+            )
             .await
             .expect("edit with base64");
         for image in &response.images {
@@ -360,9 +406,10 @@ pub mod conformance {
     }
 
     /// A mask of another size is refused before anything is sent, naming both sizes.
-    pub async fn mask_of_another_size_is_refused(model: &Model) {
+    pub async fn mask_of_another_size_is_refused(model: &Model, fixture: &Fixture) {
         let side = FIXTURE_SIDE;
-        let request = EditRequest::new("x")
+        let request = fixture
+            .apply(EditRequest::new("x"))
             .image(sample_image(side, side))
             .mask(sample_mask(side / 2, side / 2))
             .keep_unmasked(true);
@@ -380,29 +427,38 @@ pub mod conformance {
     }
 
     /// `n` outside the model's range is refused, naming `n`.
-    pub async fn n_out_of_range_is_refused(model: &Model) {
+    pub async fn n_out_of_range_is_refused(model: &Model, fixture: &Fixture) {
         let too_many = caps(model).await.n.end() + 1;
         let err = model
-            .call(request(model).await.n(too_many))
+            .call(request_with(model, fixture).await.n(too_many))
             .await
             .expect_err("n too large");
         assert!(err.violations().iter().any(|v| v.param == "n"), "{err}");
     }
 
     /// An option the model does not declare is refused, never dropped.
-    pub async fn unknown_option_is_refused(model: &Model) {
+    pub async fn unknown_option_is_refused(model: &Model, fixture: &Fixture) {
         let err = model
-            .call(request(model).await.option("definitely_not_an_option", "x"))
+            .call(
+                request_with(model, fixture)
+                    .await
+                    .option("definitely_not_an_option", "x"),
+            )
             .await
             .expect_err("unknown option");
         assert!(err.to_string().contains("definitely_not_an_option"), "{err}");
     }
 
     /// Several broken rules are reported together, each naming its parameter.
-    pub async fn every_broken_rule_is_listed(model: &Model) {
+    pub async fn every_broken_rule_is_listed(model: &Model, fixture: &Fixture) {
         let too_many = caps(model).await.n.end() + 1;
         let err = model
-            .call(request(model).await.n(too_many).option("definitely_not_an_option", "x"))
+            .call(
+                request_with(model, fixture)
+                    .await
+                    .n(too_many)
+                    .option("definitely_not_an_option", "x"),
+            )
             .await
             .expect_err("two broken rules");
         let params: Vec<String> = err.violations().into_iter().map(|v| v.param).collect();
@@ -414,11 +470,13 @@ pub mod conformance {
     }
 
     /// A model that needs a mask says so when there is none.
-    pub async fn missing_required_mask_is_refused(model: &Model) {
+    pub async fn missing_required_mask_is_refused(model: &Model, fixture: &Fixture) {
         if caps(model).await.mask != MaskSupport::Required {
             return;
         }
-        let request = EditRequest::new("x").image(sample_image(FIXTURE_SIDE, FIXTURE_SIDE));
+        let request = fixture
+            .apply(EditRequest::new("x"))
+            .image(sample_image(FIXTURE_SIDE, FIXTURE_SIDE));
         let err = model.call(request).await.expect_err("mask required");
         assert!(
             matches!(err, Error::InvalidInput { ref param, .. } if param == "mask"),
@@ -472,16 +530,63 @@ pub mod conformance {
         }
     }
 
+    /// The progress callback hears `Checked` once, before anything the
+    /// provider reports, and nothing at all for a refused request.
+    pub async fn progress_starts_with_checked_and_refusals_report_nothing(model: &Model, fixture: &Fixture) {
+        use std::sync::{Arc, Mutex};
+
+        use crate::progress::Progress;
+        let recorder = || {
+            let steps = Arc::new(Mutex::new(Vec::<Progress>::new()));
+            let sink = steps.clone();
+            (steps, move |step: &Progress| {
+                sink.lock().expect("steps").push(step.clone())
+            })
+        };
+        let (steps, record) = recorder();
+        model
+            .call(request_with(model, fixture).await.on_progress(record))
+            .await
+            .expect("edit with a progress callback");
+        let steps = steps.lock().expect("steps").clone();
+        assert_eq!(steps.first(), Some(&Progress::Checked), "{}: {steps:?}", model.id());
+        assert_eq!(
+            steps.iter().filter(|s| **s == Progress::Checked).count(),
+            1,
+            "{}: {steps:?}",
+            model.id()
+        );
+
+        let (refused, record) = recorder();
+        let too_many = caps(model).await.n.end() + 1;
+        model
+            .call(request_with(model, fixture).await.n(too_many).on_progress(record))
+            .await
+            .expect_err("n too large");
+        assert!(
+            refused.lock().expect("steps").is_empty(),
+            "{}: a refused request reports nothing",
+            model.id()
+        );
+    }
+
     /// Every check above that needs no fault injection.
     pub async fn run_all(model: &Model) {
-        single_result_consumes_to_one_string(model).await;
-        several_results_consume_to_a_list(model).await;
-        base64_results_decode_to_images(model).await;
-        mask_of_another_size_is_refused(model).await;
-        n_out_of_range_is_refused(model).await;
-        unknown_option_is_refused(model).await;
-        every_broken_rule_is_listed(model).await;
-        missing_required_mask_is_refused(model).await;
+        run_all_with(model, &Fixture::new()).await;
+    }
+
+    /// Every check above that needs no fault injection, each request
+    /// carrying the fixture's options (for models that need some).
+    pub async fn run_all_with(model: &Model, fixture: &Fixture) {
+        single_result_consumes_to_one_string(model, fixture).await;
+        several_results_consume_to_a_list(model, fixture).await;
+        base64_results_decode_to_images(model, fixture).await;
+        mask_of_another_size_is_refused(model, fixture).await;
+        n_out_of_range_is_refused(model, fixture).await;
+        unknown_option_is_refused(model, fixture).await;
+        every_broken_rule_is_listed(model, fixture).await;
+        missing_required_mask_is_refused(model, fixture).await;
+        progress_starts_with_checked_and_refusals_report_nothing(model, fixture).await;
     }
 
     /// The fault cases every HTTP provider must handle the same way, over a

@@ -53,6 +53,12 @@ pub const CANCEL: &str = "cancel";
 pub const UPLOAD_INITIATE: &str = "upload_initiate";
 /// The operation name of the `PUT` of an upload's bytes.
 pub const UPLOAD: &str = "upload";
+/// The operation name of `POST /storage/upload/initiate-multipart`.
+pub const UPLOAD_INITIATE_MULTIPART: &str = "upload_initiate_multipart";
+/// The operation name of the `PUT` of one part of a multipart upload.
+pub const UPLOAD_PART: &str = "upload_part";
+/// The operation name of the `POST .../complete` that ends a multipart upload.
+pub const UPLOAD_COMPLETE: &str = "upload_complete";
 /// The operation name of a model search (schema read).
 pub const SCHEMA: &str = "schema";
 /// The operation name of a result file download.
@@ -110,6 +116,8 @@ pub(crate) struct Inner {
     pub(crate) requests: BTreeMap<String, StoredRequest>,
     /// Initiated uploads: token → (content type, file name).
     pub(crate) uploads: BTreeMap<String, (String, String)>,
+    /// Multipart uploads in progress: token → the parts stored so far, by number.
+    pub(crate) parts: BTreeMap<String, BTreeMap<u32, Vec<u8>>>,
     /// Files on the emulated CDN (uploads and outputs), by path under `/files/`.
     pub(crate) files: BTreeMap<String, Vec<u8>>,
     pub(crate) fixtures: BTreeMap<String, Vec<u8>>,

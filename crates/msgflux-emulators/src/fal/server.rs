@@ -2,6 +2,7 @@
 //! rendered. fal's paths nest arbitrarily (`/fal-ai/bytedance/seedream/v4/edit`),
 //! so one handler reads the method and path and dispatches.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,7 +15,7 @@ use serde_json::{Value, json};
 
 use super::{
     CANCEL, DOWNLOAD, EMULATOR_KEY, EmulatedApp, FIXTURE, Inner, OutputShape, RESULT, SCHEMA, STATUS, SUBMIT, Shared,
-    StoredRequest, UPLOAD, UPLOAD_INITIATE,
+    StoredRequest, UPLOAD, UPLOAD_COMPLETE, UPLOAD_INITIATE, UPLOAD_INITIATE_MULTIPART, UPLOAD_PART,
 };
 use crate::engine::{Arrival, Contract, Fault, JobEnd, RecordedBody, data_uri_bytes, edit_area, encode, paint};
 
@@ -113,12 +114,18 @@ async fn handle(
         return models(&shared, &call);
     }
     if method == Method::POST && path == "/storage/upload/initiate" {
-        return initiate_upload(&shared, &call, &body);
+        return initiate_upload(&shared, &call, &body, false);
     }
-    if method == Method::PUT
-        && let Some(token) = path.strip_prefix("/uploads/")
-    {
-        return put_upload(&shared, &call, token, &body);
+    if method == Method::POST && path == "/storage/upload/initiate-multipart" {
+        return initiate_upload(&shared, &call, &body, true);
+    }
+    if let Some(rest) = path.strip_prefix("/uploads/") {
+        match (&method, rest.split_once('/')) {
+            (&Method::PUT, None) => return put_upload(&shared, &call, rest, &body),
+            (&Method::POST, Some((token, "complete"))) => return complete_upload(&shared, &call, token, &body),
+            (&Method::PUT, Some((token, number))) => return put_part(&shared, &call, token, number, &body),
+            _ => {}
+        }
     }
     if method == Method::GET
         && let Some(name) = path.strip_prefix("/files/")
@@ -678,7 +685,12 @@ fn fetch(inner: &Inner, value: &str) -> Result<Vec<u8>, String> {
         .ok_or_else(|| format!("cannot download {value}: not found"))
 }
 
-fn initiate_upload(shared: &Shared, call: &Call<'_>, raw: &[u8]) -> Response {
+fn initiate_upload(shared: &Shared, call: &Call<'_>, raw: &[u8], multipart: bool) -> Response {
+    let operation = if multipart {
+        UPLOAD_INITIATE_MULTIPART
+    } else {
+        UPLOAD_INITIATE
+    };
     let body: Option<Value> = serde_json::from_slice(raw).ok();
     let mut problems = Vec::new();
     match &body {
@@ -692,11 +704,11 @@ fn initiate_upload(shared: &Shared, call: &Call<'_>, raw: &[u8]) -> Response {
         problems.push("the official client asks for `storage_type=fal-cdn-v3`".into());
     }
     let recorded = body.clone().map_or(RecordedBody::Other(raw.len()), RecordedBody::Json);
-    call.record(shared, UPLOAD_INITIATE, false, recorded, problems.clone());
+    call.record(shared, operation, false, recorded, problems.clone());
     if let Some(denied) = unauthorised(call.headers) {
         return denied;
     }
-    if let Some(fault) = faulted(shared, UPLOAD_INITIATE) {
+    if let Some(fault) = faulted(shared, operation) {
         return fault;
     }
     let Some(body) = body.filter(|_| problems.is_empty()) else {
@@ -727,6 +739,9 @@ fn initiate_upload(shared: &Shared, call: &Call<'_>, raw: &[u8]) -> Response {
         token.clone(),
         (content_type.to_string(), format!("{token}/{safe_name}")),
     );
+    if multipart {
+        inner.parts.insert(token.clone(), BTreeMap::new());
+    }
     let answer = json!({
         "upload_url": format!("{}/uploads/{token}?signature=emulated", inner.base),
         "file_url": format!("{}/files/{token}/{safe_name}", inner.base),
@@ -750,6 +765,11 @@ fn put_upload(shared: &Shared, call: &Call<'_>, token: &str, body: &[u8]) -> Res
     let mut inner = shared.lock();
     let expected = inner.uploads.get(token).cloned();
     let content_type = call.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+    if inner.parts.contains_key(token) {
+        problems.push(format!(
+            "upload {token} is multipart: its bytes go to {{upload_url}}/{{part number}}, then {{upload_url}}/complete"
+        ));
+    }
     match &expected {
         None => problems.push(format!("upload {token} was never initiated")),
         Some((wanted, _)) if content_type != Some(wanted.as_str()) => problems.push(format!(
@@ -768,6 +788,92 @@ fn put_upload(shared: &Shared, call: &Call<'_>, token: &str, body: &[u8]) -> Res
         }
         None => (StatusCode::FORBIDDEN, "<Error><Code>AccessDenied</Code></Error>").into_response(),
     }
+}
+
+/// Problems every signed-URL call of a multipart upload may have: the key
+/// sent, a token that was not initiated as multipart, a lost query.
+fn multipart_problems(inner: &Inner, call: &Call<'_>, token: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    if call.headers.contains_key(header::AUTHORIZATION) {
+        problems
+            .push("the key was sent to a signed upload URL; the official client sends it only to fal's APIs".into());
+    }
+    if !inner.parts.contains_key(token) {
+        problems.push(format!("upload {token} was not initiated as a multipart upload"));
+    }
+    if call.query != Some("signature=emulated") {
+        problems.push("the upload URL's query (its signature) was not kept".into());
+    }
+    problems
+}
+
+fn put_part(shared: &Shared, call: &Call<'_>, token: &str, number: &str, body: &[u8]) -> Response {
+    let mut inner = shared.lock();
+    let mut problems = multipart_problems(&inner, call, token);
+    let number = match number.parse::<u32>() {
+        Ok(n) if n >= 1 => Some(n),
+        _ => {
+            problems.push(format!("part number `{number}` is not a whole number from 1"));
+            None
+        }
+    };
+    call.record(shared, UPLOAD_PART, false, RecordedBody::Other(body.len()), problems);
+    if let Some(fault) = faulted(shared, UPLOAD_PART) {
+        return fault;
+    }
+    match (number, inner.parts.get_mut(token)) {
+        (Some(number), Some(parts)) => {
+            parts.insert(number, body.to_vec());
+            let answer = json!({"partNumber": number, "etag": format!("\"{token}-{number}\"")});
+            json_answer(StatusCode::OK, &answer, token)
+        }
+        _ => (StatusCode::FORBIDDEN, "<Error><Code>AccessDenied</Code></Error>").into_response(),
+    }
+}
+
+fn complete_upload(shared: &Shared, call: &Call<'_>, token: &str, raw: &[u8]) -> Response {
+    let mut inner = shared.lock();
+    let mut problems = multipart_problems(&inner, call, token);
+    let body: Option<Value> = serde_json::from_slice(raw).ok();
+    let listed: Vec<(u64, String)> = body
+        .as_ref()
+        .and_then(|b| b.get("parts"))
+        .and_then(Value::as_array)
+        .map(|parts| {
+            parts
+                .iter()
+                .map(|p| {
+                    let number = p.get("partNumber").and_then(Value::as_u64).unwrap_or(0);
+                    (number, p.get("etag").and_then(Value::as_str).unwrap_or("").to_string())
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let stored = inner.parts.get(token).cloned().unwrap_or_default();
+    let expected: Vec<(u64, String)> = stored
+        .keys()
+        .map(|n| (u64::from(*n), format!("\"{token}-{n}\"")))
+        .collect();
+    if listed != expected {
+        problems.push(format!(
+            "complete lists parts {listed:?}, but the parts stored are {expected:?} (every part's number and etag, in order)"
+        ));
+    }
+    if !stored.keys().copied().eq(1..=stored.len() as u32) {
+        problems.push(format!("the parts stored are not numbered 1..{}", stored.len()));
+    }
+    let recorded = body.map_or(RecordedBody::Other(raw.len()), RecordedBody::Json);
+    call.record(shared, UPLOAD_COMPLETE, false, recorded, problems);
+    if let Some(fault) = faulted(shared, UPLOAD_COMPLETE) {
+        return fault;
+    }
+    let Some(parts) = inner.parts.remove(token) else {
+        return (StatusCode::FORBIDDEN, "<Error><Code>AccessDenied</Code></Error>").into_response();
+    };
+    if let Some((_, name)) = inner.uploads.get(token).cloned() {
+        inner.files.insert(name, parts.into_values().flatten().collect());
+    }
+    StatusCode::OK.into_response()
 }
 
 fn file(shared: &Shared, call: &Call<'_>, name: &str) -> Response {

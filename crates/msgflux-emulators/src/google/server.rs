@@ -67,6 +67,12 @@ fn model_rules(model: &str) -> Option<ModelRules> {
             sizes: &["512", "1K", "2K", "4K"],
             tokens_1k: 1120,
         },
+        "gemini-nano-banana-2.1" => ModelRules {
+            max_images: 14,
+            ratios: FOURTEEN,
+            sizes: &["1K", "2K", "4K"],
+            tokens_1k: 1120,
+        },
         "gemini-3.1-flash-lite-image" => ModelRules {
             max_images: 14,
             ratios: TEN,

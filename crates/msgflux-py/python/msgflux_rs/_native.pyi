@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import IO, Any, Awaitable, Dict, List, Literal, Optional, Sequence, Tuple, Union, overload
+from typing import IO, Any, Awaitable, Callable, Dict, List, Literal, Optional, Sequence, Tuple, Union, overload
 
 # What every image parameter takes: a path (str or PathLike), an http(s) URL,
 # a data: URI, bare base64, bytes, a binary file object, a Mask, a Pillow
@@ -41,6 +41,7 @@ class Model:
         keep_unmasked: Optional[bool] = None,
         prepare: bool = False,
         timeout: Optional[float] = None,
+        on_progress: Optional[Callable[[Dict[str, Any]], None]] = None,
         **options: Union[bool, int, float, str],
     ) -> Response: ...
     def acall(
@@ -56,6 +57,7 @@ class Model:
         keep_unmasked: Optional[bool] = None,
         prepare: bool = False,
         timeout: Optional[float] = None,
+        on_progress: Optional[Callable[[Dict[str, Any]], None]] = None,
         **options: Union[bool, int, float, str],
     ) -> Awaitable[Response]: ...
 

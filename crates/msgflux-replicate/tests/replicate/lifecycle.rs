@@ -4,10 +4,11 @@
 
 use crate::common;
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{CANCEL, CREATE, POLL, assert_no_problems, emulator, image, mask, model};
-use msgflux_core::{EditRequest, Error};
+use msgflux_core::{EditRequest, Error, Progress, ResponseFormat};
 use msgflux_emulators::{Fault, JobEnd};
 
 const FILL_PRO: &str = "black-forest-labs/flux-fill-pro";
@@ -33,6 +34,31 @@ async fn a_prediction_that_needs_many_polls_succeeds() {
     assert!(emulator.count(POLL) >= 40, "{} polls", emulator.count(POLL));
     assert_eq!(emulator.predictions()[0].status, "succeeded");
     assert_no_problems(&emulator);
+}
+
+#[tokio::test]
+async fn each_status_change_reaches_the_progress_callback_once() {
+    let emulator = emulator().await;
+    emulator.inject(Fault::slow_job(3));
+    let steps = Arc::new(Mutex::new(Vec::new()));
+    let record = {
+        let steps = steps.clone();
+        move |step: &Progress| steps.lock().expect("steps").push(step.clone())
+    };
+    let request = request().response_format(ResponseFormat::Base64).on_progress(record);
+    let response = model(&emulator, FILL_PRO).call(request).await.expect("edit");
+    assert_eq!(
+        *steps.lock().expect("steps"),
+        vec![
+            Progress::Checked,
+            Progress::Submitted {
+                request_id: response.request_id.clone()
+            },
+            Progress::Queued { position: None },
+            Progress::Running,
+            Progress::Downloading { images: 1 },
+        ]
+    );
 }
 
 #[tokio::test]

@@ -1,8 +1,9 @@
-//! The testkit's suites, over the services whose fixture request is complete
-//! (the others need an option the suites do not know to send).
+//! The testkit's suites over every service; the services that cannot run
+//! without an option get it through the suite's fixture.
 
 use msgflux_core::Model;
 use msgflux_core::kit::testkit::conformance;
+use msgflux_core::kit::testkit::conformance::Fixture;
 use msgflux_core::kit::testkit::conformance::faults::{FaultHarness, InjectedFault, run_all};
 use msgflux_emulators::Fault;
 use msgflux_emulators::stability::Emulator;
@@ -19,6 +20,20 @@ async fn the_conformance_suite_passes_for_inpaint_erase_remove_background_and_re
         "replace-background-and-relight",
     ] {
         conformance::run_all(&model(&emulator, service)).await;
+    }
+    assert_clean(&emulator);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_conformance_suite_passes_for_the_services_that_need_an_option() {
+    let emulator = emulator().await;
+    let services = [
+        ("outpaint", Fixture::new().option("left", 16)),
+        ("search-and-replace", Fixture::new().option("search_prompt", "the cat")),
+        ("search-and-recolor", Fixture::new().option("select_prompt", "the door")),
+    ];
+    for (service, fixture) in services {
+        conformance::run_all_with(&model(&emulator, service), &fixture).await;
     }
     assert_clean(&emulator);
 }

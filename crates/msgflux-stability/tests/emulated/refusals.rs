@@ -101,3 +101,25 @@ async fn remove_background_refuses_an_input_over_its_pixel_limit() {
     assert!(err.to_string().contains("4194304"), "{err}");
     assert!(emulator.requests().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relight_refuses_references_that_do_not_match_the_images_and_sends_nothing() {
+    let emulator = emulator().await;
+    let request = unmasked("a sunny beach")
+        .image(sample_image(64, 64))
+        .option("references", "background,light");
+    let err = model(&emulator, "replace-background-and-relight")
+        .call(request)
+        .await
+        .expect_err("two roles, one reference image");
+    let text = err.to_string();
+    assert!(
+        err.violations().iter().any(|v| v.param == "option references"),
+        "{text}"
+    );
+    assert!(
+        text.contains("names 2 reference image(s)") && text.contains("1 image(s) follow"),
+        "{text}"
+    );
+    assert!(emulator.requests().is_empty());
+}

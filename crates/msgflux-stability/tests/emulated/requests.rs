@@ -2,6 +2,7 @@
 //! mask in Stability's convention, one generation per image with its seed.
 
 use msgflux_core::ResponseFormat;
+use msgflux_core::kit::testkit::sample_image;
 use msgflux_emulators::stability::EMULATOR_KEY;
 
 use crate::support::{assert_clean, emulator, masked, model, unmasked};
@@ -142,4 +143,39 @@ async fn relight_sends_the_prompt_as_the_background_prompt_and_its_options_as_th
     assert_eq!(edit.text("background_prompt"), Some("a sunny beach"));
     assert_eq!(edit.text("keep_original_background"), Some("false"));
     assert_eq!(edit.files("subject_image").len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relight_sends_the_images_after_the_subject_as_background_then_light_reference() {
+    let emulator = emulator().await;
+    let request = unmasked("a sunny beach")
+        .image(sample_image(64, 64))
+        .image(sample_image(64, 64))
+        .option("light_source_strength", 0.4);
+    model(&emulator, "replace-background-and-relight")
+        .call(request)
+        .await
+        .expect("relight with references");
+    assert_clean(&emulator);
+    let edit = emulator.last_edit().expect("an edit");
+    assert_eq!(edit.files("subject_image").len(), 1);
+    assert_eq!(edit.files("background_reference").len(), 1);
+    assert_eq!(edit.files("light_reference").len(), 1);
+    assert_eq!(edit.text("references"), None, "the roles are ours, not a form field");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relight_takes_a_single_light_reference_when_the_option_says_so() {
+    let emulator = emulator().await;
+    let request = unmasked("a sunny beach")
+        .image(sample_image(64, 64))
+        .option("references", "light");
+    model(&emulator, "replace-background-and-relight")
+        .call(request)
+        .await
+        .expect("relight with a light reference");
+    assert_clean(&emulator);
+    let edit = emulator.last_edit().expect("an edit");
+    assert_eq!(edit.files("light_reference").len(), 1);
+    assert!(edit.files("background_reference").is_empty());
 }

@@ -29,6 +29,47 @@ pub fn image_param(index: usize, count: usize) -> String {
     }
 }
 
+/// Turns every input file of a request into the value an API takes for it
+/// (a `data:` URI, a passed-through URL, an uploaded file's URL), all at
+/// once, each named by its parameter (`image`, `image[1]`, ..., `mask`) for
+/// errors and progress. `mask` is the mask already converted to the
+/// provider's convention.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> msgflux_core::Result<()> {
+/// use msgflux_core::kit::resolve_inputs;
+/// let image = msgflux_core::LoadedImage::from_image(&image::DynamicImage::new_rgba8(8, 8), "image")?;
+/// let images = [image.clone(), image];
+/// let (images, mask) = resolve_inputs(&images, None, |_, param| async move { Ok::<_, msgflux_core::Error>(param) }).await?;
+/// assert_eq!(images, ["image[0]", "image[1]"]);
+/// assert_eq!(mask, None);
+/// # Ok(()) }
+/// ```
+pub async fn resolve_inputs<'a, T, F, Fut>(
+    images: &'a [LoadedImage],
+    mask: Option<&'a LoadedImage>,
+    value: F,
+) -> Result<(Vec<T>, Option<T>)>
+where
+    F: Fn(&'a LoadedImage, String) -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let count = images.len();
+    let images = futures::future::try_join_all(
+        images
+            .iter()
+            .enumerate()
+            .map(|(i, image)| value(image, image_param(i, count))),
+    );
+    let mask = async {
+        match mask {
+            Some(mask) => value(mask, "mask".to_string()).await.map(Some),
+            None => Ok(None),
+        }
+    };
+    futures::future::try_join(images, mask).await
+}
+
 /// How result images come back.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

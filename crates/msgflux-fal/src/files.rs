@@ -11,7 +11,7 @@
 //!   to the app's own (FLUX Fill: white = edit).
 
 use bytes::Bytes;
-use msgflux_core::kit::{Idempotency, image_param, report};
+use msgflux_core::kit::{Idempotency, report, resolve_inputs};
 use msgflux_core::{InputOrigin, LoadedImage, MaskConvention, Progress, ProgressSink, Result};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -36,58 +36,34 @@ pub(crate) async fn input_values(
     settings: &Settings,
     progress: Option<&ProgressSink>,
 ) -> Result<InputValues> {
-    let count = images.len();
-    let images = futures::future::try_join_all(images.iter().enumerate().map(|(i, img)| {
-        let input = Input {
-            image: img,
-            param: image_param(i, count),
-            settings,
-            progress,
-        };
-        input_value(client, input)
-    }));
-    let mask = async {
-        match mask {
-            Some(mask) => {
-                let converted = to_app_convention(mask, mask_convention)?;
-                let input = Input {
-                    image: &converted,
-                    param: "mask".into(),
-                    settings,
-                    progress,
-                };
-                input_value(client, input).await.map(Some)
-            }
-            None => Ok(None),
-        }
-    };
-    let (images, mask) = futures::future::try_join(images, mask).await?;
+    let mask = mask.map(|mask| to_app_convention(mask, mask_convention)).transpose()?;
+    let (images, mask) = resolve_inputs(images, mask.as_ref(), |image, param| {
+        input_value(client, image, param, settings, progress)
+    })
+    .await?;
     Ok(InputValues { images, mask })
 }
 
-/// One input file and what deciding its value needs.
-struct Input<'a> {
-    image: &'a LoadedImage,
-    param: String,
-    settings: &'a Settings,
-    progress: Option<&'a ProgressSink>,
-}
-
 /// One file as an input value.
-async fn input_value(client: &FalClient, input: Input<'_>) -> Result<String> {
-    let image = input.image;
+async fn input_value(
+    client: &FalClient,
+    image: &LoadedImage,
+    param: String,
+    settings: &Settings,
+    progress: Option<&ProgressSink>,
+) -> Result<String> {
     if let InputOrigin::Url(url) = &image.origin
         && (url.starts_with("https://") || url.starts_with("http://"))
     {
         return Ok(url.clone());
     }
-    if image.bytes.len() <= input.settings.upload_threshold {
+    if image.bytes.len() <= settings.upload_threshold {
         return Ok(image.to_data_uri());
     }
     report(
-        input.progress,
+        progress,
         Progress::Uploading {
-            input: input.param,
+            input: param,
             bytes: image.bytes.len() as u64,
         },
     );
@@ -96,8 +72,8 @@ async fn input_value(client: &FalClient, input: Input<'_>) -> Result<String> {
         mime: image.mime(),
         name: &image.filename,
     };
-    if image.bytes.len() > input.settings.multipart_threshold {
-        upload_in_parts(client, file, input.settings.part_size).await
+    if image.bytes.len() > settings.multipart_threshold {
+        upload_in_parts(client, file, settings.part_size).await
     } else {
         upload(client, file).await
     }

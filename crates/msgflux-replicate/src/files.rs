@@ -8,7 +8,7 @@
 //! - The mask is first converted from msgflux's convention (alpha 0 = edit)
 //!   to the model's own, so it is always sent as new bytes.
 
-use msgflux_core::kit::{Idempotency, image_param, report};
+use msgflux_core::kit::{Idempotency, report, resolve_inputs};
 use msgflux_core::{Error, InputOrigin, LoadedImage, MaskConvention, Progress, ProgressSink, Result};
 use serde::Deserialize;
 
@@ -36,56 +36,34 @@ pub(crate) async fn input_values(
     upload_threshold: usize,
     progress: Option<&ProgressSink>,
 ) -> Result<InputValues> {
-    let count = images.len();
-    let images = futures::future::try_join_all(images.iter().enumerate().map(|(i, img)| {
-        let input = Input {
-            image: img,
-            param: image_param(i, count),
-            upload_threshold,
-            progress,
-        };
-        input_value(client, input)
-    }));
-    let mask = async {
-        match mask {
-            Some(mask) => {
-                let converted = to_model_convention(mask, mask_convention)?;
-                let input = Input {
-                    image: &converted,
-                    param: "mask".into(),
-                    upload_threshold,
-                    progress,
-                };
-                input_value(client, input).await.map(Some)
-            }
-            None => Ok(None),
-        }
-    };
-    let (images, mask) = futures::future::try_join(images, mask).await?;
+    let mask = mask
+        .map(|mask| to_model_convention(mask, mask_convention))
+        .transpose()?;
+    let (images, mask) = resolve_inputs(images, mask.as_ref(), |image, param| {
+        input_value(client, image, param, upload_threshold, progress)
+    })
+    .await?;
     Ok(InputValues { images, mask })
 }
 
-/// One input file and what deciding its value needs.
-struct Input<'a> {
-    image: &'a LoadedImage,
+/// One file as a prediction input value.
+async fn input_value(
+    client: &ReplicateClient,
+    image: &LoadedImage,
     param: String,
     upload_threshold: usize,
-    progress: Option<&'a ProgressSink>,
-}
-
-/// One file as a prediction input value.
-async fn input_value(client: &ReplicateClient, input: Input<'_>) -> Result<String> {
-    let image = input.image;
+    progress: Option<&ProgressSink>,
+) -> Result<String> {
     if let InputOrigin::Url(url) = &image.origin {
         return Ok(url.clone());
     }
-    if image.bytes.len() <= input.upload_threshold {
+    if image.bytes.len() <= upload_threshold {
         return Ok(image.to_data_uri());
     }
     report(
-        input.progress,
+        progress,
         Progress::Uploading {
-            input: input.param,
+            input: param,
             bytes: image.bytes.len() as u64,
         },
     );

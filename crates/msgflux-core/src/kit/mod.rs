@@ -21,7 +21,7 @@ pub use crate::error::Violations;
 pub use crate::format::human_bytes;
 pub use crate::progress::report;
 pub use crate::registry::{CreateProvider, DescribeModel, ProviderHint, ProviderRegistration};
-pub use crate::request::{LoadedRequest, image_param};
+pub use crate::request::{LoadedRequest, image_param, resolve_inputs};
 pub use crate::retry::Idempotency;
 pub use provider::{EditProvider, ProviderConfig};
 pub use unmasked::{KeepUnmasked, KeptUnmasked, SubmittedKeepUnmasked};

@@ -538,19 +538,25 @@
   let maskUrl = null;
   let maskTimer = null;
   // The download link of the mask follows the painting, a moment after it stops.
+  // `data-fresh` says whether the link holds the mask as it is now.
   function refreshMaskDownload() {
     clearTimeout(maskTimer);
+    const link = $('mask-download');
+    link.dataset.fresh = 'false';
     maskTimer = setTimeout(async () => {
-      const link = $('mask-download');
       if (!studio.image || !studio.painted) {
         link.hidden = true;
+        link.dataset.fresh = 'true';
         return;
       }
+      const timer = maskTimer;
       const blob = await canvasBlob(maskPixels().canvas);
+      if (timer !== maskTimer) return; // painted again meanwhile
       if (maskUrl) URL.revokeObjectURL(maskUrl);
       maskUrl = URL.createObjectURL(blob);
       link.href = maskUrl;
       link.hidden = false;
+      link.dataset.fresh = 'true';
     }, 150);
   }
 

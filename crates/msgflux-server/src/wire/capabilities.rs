@@ -36,7 +36,9 @@ fn sizes(rule: &SizeRule) -> Value {
             "rule": "one_of",
             "sizes": sizes.iter().map(ToString::to_string).collect::<Vec<_>>(),
         }),
-        SizeRule::MultipleOf { step, min, max } => json!({ "rule": "multiple_of", "step": step, "min": min, "max": max }),
+        SizeRule::MultipleOf { step, min, max } => {
+            json!({ "rule": "multiple_of", "step": step, "min": min, "max": max })
+        }
         SizeRule::Any { max_side } => json!({ "rule": "any", "max_side": max_side }),
         _ => json!({ "rule": "other" }),
     };

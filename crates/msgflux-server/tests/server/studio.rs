@@ -16,14 +16,25 @@ async fn the_page_is_served_at_the_root_with_a_strict_content_security_policy() 
     let response = client().get(gateway.url("/")).send().await.expect("send");
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "text/html; charset=utf-8");
-    let policy = response.headers()["content-security-policy"].to_str().unwrap().to_string();
-    for directive in ["default-src 'self'", "script-src 'self';", "img-src 'self' blob: data:", "frame-ancestors 'none'"] {
+    let policy = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    for directive in [
+        "default-src 'self'",
+        "script-src 'self';",
+        "img-src 'self' blob: data:",
+        "frame-ancestors 'none'",
+    ] {
         assert!(policy.contains(directive), "{directive} missing from {policy}");
     }
     assert!(!policy.contains("unsafe-inline"), "{policy}");
     assert_eq!(response.headers()["x-content-type-options"], "nosniff");
     let html = response.text().await.expect("text");
-    assert!(html.contains(r#"<script src="/studio/studio.js" defer></script>"#), "{html}");
+    assert!(
+        html.contains(r#"<script src="/studio/studio.js" defer></script>"#),
+        "{html}"
+    );
     assert!(!html.contains("<script>"), "the page has an inline script");
 }
 
@@ -54,7 +65,11 @@ async fn the_script_and_styles_are_served_with_their_content_types() {
 #[tokio::test]
 async fn a_file_the_browser_already_has_is_answered_304_by_its_etag() {
     let gateway = start_local().await;
-    let first = client().get(gateway.url("/studio/studio.js")).send().await.expect("send");
+    let first = client()
+        .get(gateway.url("/studio/studio.js"))
+        .send()
+        .await
+        .expect("send");
     let etag = first.headers()["etag"].clone();
     let again = client()
         .get(gateway.url("/studio/studio.js"))
@@ -124,7 +139,14 @@ async fn an_alias_says_what_its_model_accepts() {
     .await;
     let caps = model_entry(&gateway, "dall-e-2").await["capabilities"].clone();
     assert_eq!(caps["sizes"]["rule"], "one_of");
-    assert!(caps["sizes"]["sizes"].as_array().unwrap().iter().any(|s| s == "512x512"), "{caps}");
+    assert!(
+        caps["sizes"]["sizes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s == "512x512"),
+        "{caps}"
+    );
     assert_eq!(caps["n"]["max"], 10);
     assert_eq!(caps, model_entry(&gateway, "openai/dall-e-2").await["capabilities"]);
 }
@@ -147,7 +169,12 @@ async fn every_broken_rule_is_listed_with_its_own_parameter() {
         .map(|v| v["param"].as_str().unwrap())
         .collect();
     assert!(params.contains(&"n") && params.contains(&"option radius"), "{error}");
-    let n = error["violations"].as_array().unwrap().iter().find(|v| v["param"] == "n").unwrap();
+    let n = error["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["param"] == "n")
+        .unwrap();
     assert_eq!(n["message"], "must be between 1 and 1 for this model, got 3");
 }
 
@@ -233,7 +260,11 @@ async fn keep_unmasked_keeps_every_pixel_outside_the_mask_of_a_model_that_repain
     assert_eq!(result.dimensions(), input.dimensions());
     for (x, y, keep) in mask_image.enumerate_pixels() {
         if keep[3] == 255 {
-            assert_eq!(result.get_pixel(x, y)[..3], input.get_pixel(x, y)[..3], "pixel {x},{y} changed");
+            assert_eq!(
+                result.get_pixel(x, y)[..3],
+                input.get_pixel(x, y)[..3],
+                "pixel {x},{y} changed"
+            );
         }
     }
 }

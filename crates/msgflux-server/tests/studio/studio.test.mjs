@@ -56,6 +56,15 @@ function inPage(body) {
   return page.evaluate(`(async () => { const pixels = ${pixelsScript}; ${body} })()`);
 }
 
+// The mask the page would send, once its download link is up to date: its
+// size, then the alpha at each point.
+async function maskSample(points) {
+  await page.locator('#mask-download[data-fresh=true]').waitFor({ state: 'attached' });
+  return inPage(`
+    const m = await pixels(document.getElementById('mask-download').href);
+    return [m.width, m.height, ...${JSON.stringify(points)}.map(([x, y]) => m.data[(y * m.width + x) * 4 + 3])];`);
+}
+
 // Pixels of an <img> or a link's blob URL, read back on a canvas in the page.
 const pixelsScript = `async (src) => {
   const img = new Image();
@@ -138,27 +147,21 @@ describe('the studio', () => {
     await setRange('#brush-size', 30);
     await drag([80, 80], [200, 120]);
     await page.locator('body').press('r');
-    assert.equal(await page.locator('[data-tool=rect]').getAttribute('aria-pressed'), 'true');
+    assert.equal(await page.locator('button[data-tool=rect]').getAttribute('aria-pressed'), 'true');
     await drag([300, 200], [420, 300]);
-    await page.locator('#mask-download:not([hidden])').waitFor();
-    const mask = await inPage(`return pixels(document.getElementById('mask-download').href);`);
-    assert.deepEqual([mask.width, mask.height], [WIDTH, HEIGHT], 'the mask has the image size, not the display size');
-    const alpha = (x, y) => mask.data[(y * WIDTH + x) * 4 + 3];
-    assert.equal(alpha(360, 250), 0, 'inside the rectangle is transparent (edit)');
-    assert.equal(alpha(140, 100), 0, 'under the brush stroke is transparent (edit)');
-    assert.equal(alpha(550, 50), 255, 'elsewhere is opaque (keep)');
+    const [width, height, rect, brush, elsewhere] = await maskSample([[360, 250], [140, 100], [550, 50]]);
+    assert.deepEqual([width, height], [WIDTH, HEIGHT], 'the mask has the image size, not the display size');
+    assert.equal(rect, 0, 'inside the rectangle is transparent (edit)');
+    assert.equal(brush, 0, 'under the brush stroke is transparent (edit)');
+    assert.equal(elsewhere, 255, 'elsewhere is opaque (keep)');
     await screenshot('mask-painted');
   });
 
   test('undo removes the last shape and redo brings it back', async () => {
     await page.locator('body').press('Control+z');
-    const maskAlpha = () => inPage(`
-      await new Promise((r) => setTimeout(r, 250));
-      const m = await pixels(document.getElementById('mask-download').href);
-      return m.data[(250 * 600 + 360) * 4 + 3];`);
-    assert.equal(await maskAlpha(), 255);
+    assert.equal((await maskSample([[360, 250]]))[2], 255);
     await page.locator('body').press('Control+Shift+z');
-    assert.equal(await maskAlpha(), 0);
+    assert.equal((await maskSample([[360, 250]]))[2], 0);
   });
 
   test('runs an edit whose result differs inside the mask and is identical outside it', async () => {
@@ -231,7 +234,7 @@ describe('the studio', () => {
       const input = document.getElementById('image-canvas').getContext('2d').getImageData(0, 0, 600, 400);
       return input.data.every((v, i) => v === result.data[i]);`);
     assert.ok(same, 'the input is now the second result');
-    await page.locator('#mask-download[hidden]').waitFor({ state: 'attached' });
+    await page.locator('#mask-download[hidden][data-fresh=true]').waitFor({ state: 'attached' });
     await screenshot('continued');
   });
 
@@ -259,8 +262,11 @@ describe('the studio', () => {
   test('fits a narrow screen without sideways scrolling', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await page.waitForTimeout(100);
-    const width = await page.evaluate(() => document.documentElement.scrollWidth);
-    assert.ok(width <= 390, `the page is ${width} px wide`);
+    const [width, wide] = await page.evaluate(() => [
+      document.documentElement.scrollWidth,
+      [...document.querySelectorAll('body *')].filter((el) => el.getBoundingClientRect().right > 391).map((el) => el.id || el.tagName),
+    ]);
+    assert.ok(width <= 390, `the page is ${width} px wide: ${wide.join(', ')}`);
     await screenshot('narrow');
   });
 

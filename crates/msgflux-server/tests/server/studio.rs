@@ -8,12 +8,15 @@ use msgflux_emulators::openai::Emulator;
 use reqwest::multipart::Form;
 use serde_json::Value;
 
-use crate::common::{client, edit_form, error_of, file, mask, png, start, start_local};
+use crate::common::{
+    Running, client, edit_form, error_of, file, get, mask, png, post_edit, start, start_before_openai, start_local,
+    violation_params,
+};
 
 #[tokio::test]
 async fn the_page_is_served_at_the_root_with_a_strict_content_security_policy() {
     let gateway = start_local().await;
-    let response = client().get(gateway.url("/")).send().await.expect("send");
+    let response = get(&gateway, "/").await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "text/html; charset=utf-8");
     let policy = response.headers()["content-security-policy"]
@@ -41,9 +44,9 @@ async fn the_page_is_served_at_the_root_with_a_strict_content_security_policy() 
 #[tokio::test]
 async fn the_page_needs_no_key_but_its_api_calls_do() {
     let gateway = start("", Some("studio-test-key-0123456789")).await;
-    let page = client().get(gateway.url("/")).send().await.expect("send");
+    let page = get(&gateway, "/").await;
     assert_eq!(page.status(), 200);
-    let models = client().get(gateway.url("/v1/models")).send().await.expect("send");
+    let models = get(&gateway, "/v1/models").await;
     assert_eq!(models.status(), 401);
 }
 
@@ -54,7 +57,7 @@ async fn the_script_and_styles_are_served_with_their_content_types() {
         ("/studio/studio.js", "text/javascript; charset=utf-8"),
         ("/studio/studio.css", "text/css; charset=utf-8"),
     ] {
-        let response = client().get(gateway.url(path)).send().await.expect("send");
+        let response = get(&gateway, path).await;
         assert_eq!(response.status(), 200, "{path}");
         assert_eq!(response.headers()["content-type"], content_type, "{path}");
         assert_eq!(response.headers()["cache-control"], "no-cache", "{path}");
@@ -65,11 +68,7 @@ async fn the_script_and_styles_are_served_with_their_content_types() {
 #[tokio::test]
 async fn a_file_the_browser_already_has_is_answered_304_by_its_etag() {
     let gateway = start_local().await;
-    let first = client()
-        .get(gateway.url("/studio/studio.js"))
-        .send()
-        .await
-        .expect("send");
+    let first = get(&gateway, "/studio/studio.js").await;
     let etag = first.headers()["etag"].clone();
     let again = client()
         .get(gateway.url("/studio/studio.js"))
@@ -86,22 +85,15 @@ async fn a_file_the_browser_already_has_is_answered_304_by_its_etag() {
 async fn an_operator_can_turn_the_page_off() {
     let gateway = start("[studio]\nenabled = false", None).await;
     for path in ["/", "/studio/studio.js"] {
-        let response = client().get(gateway.url(path)).send().await.expect("send");
+        let response = get(&gateway, path).await;
         assert_eq!(response.status(), 404, "{path}");
     }
-    let models = client().get(gateway.url("/v1/models")).send().await.expect("send");
+    let models = get(&gateway, "/v1/models").await;
     assert_eq!(models.status(), 200);
 }
 
-async fn model_entry(gateway: &crate::common::Running, id: &str) -> Value {
-    let body: Value = client()
-        .get(gateway.url("/v1/models"))
-        .send()
-        .await
-        .expect("send")
-        .json()
-        .await
-        .expect("json");
+async fn model_entry(gateway: &Running, id: &str) -> Value {
+    let body: Value = get(gateway, "/v1/models").await.json().await.expect("json");
     body["data"]
         .as_array()
         .expect("data")
@@ -128,15 +120,7 @@ async fn each_model_says_what_it_accepts() {
 #[tokio::test]
 async fn an_alias_says_what_its_model_accepts() {
     let emulator = Emulator::start().await.expect("emulator");
-    let gateway = start(
-        &format!(
-            "[providers.openai]\nbase_url = \"{}\"\napi_key = \"{}\"",
-            emulator.base_url(),
-            emulator.key()
-        ),
-        None,
-    )
-    .await;
+    let gateway = start_before_openai(&emulator).await;
     let caps = model_entry(&gateway, "dall-e-2").await["capabilities"].clone();
     assert_eq!(caps["sizes"]["rule"], "one_of");
     assert!(
@@ -154,21 +138,14 @@ async fn an_alias_says_what_its_model_accepts() {
 #[tokio::test]
 async fn every_broken_rule_is_listed_with_its_own_parameter() {
     let gateway = start_local().await;
-    let response = client()
-        .post(gateway.url("/v1/images/edits"))
-        .multipart(edit_form(&[("n", "3"), ("radius", "99")]))
-        .send()
-        .await
-        .expect("send");
+    let response = post_edit(&gateway, edit_form(&[("n", "3"), ("radius", "99")])).await;
     assert_eq!(response.status(), 400);
     let error = error_of(response).await;
-    let params: Vec<&str> = error["violations"]
-        .as_array()
-        .expect("violations")
-        .iter()
-        .map(|v| v["param"].as_str().unwrap())
-        .collect();
-    assert!(params.contains(&"n") && params.contains(&"option radius"), "{error}");
+    let params = violation_params(&error);
+    assert!(
+        params.contains(&"n".to_string()) && params.contains(&"option radius".to_string()),
+        "{error}"
+    );
     let n = error["violations"]
         .as_array()
         .unwrap()
@@ -179,27 +156,6 @@ async fn every_broken_rule_is_listed_with_its_own_parameter() {
 }
 
 #[tokio::test]
-async fn a_mask_of_the_wrong_size_is_named_in_the_violations() {
-    let gateway = start_local().await;
-    let form = Form::new()
-        .part("image", file(png(64, 48), "photo.png"))
-        .part("mask", file(mask(32, 32), "mask.png"))
-        .text("prompt", "remove it");
-    let response = client()
-        .post(gateway.url("/v1/images/edits"))
-        .multipart(form)
-        .send()
-        .await
-        .expect("send");
-    let error = error_of(response).await;
-    assert_eq!(error["violations"][0]["param"], "mask");
-    assert_eq!(
-        error["violations"][0]["message"],
-        "mask is 32x32 but image is 64x48; they must be the same size"
-    );
-}
-
-#[tokio::test]
 async fn keep_unmasked_is_read_from_the_request() {
     let gateway = start_local().await;
     let form = Form::new()
@@ -207,35 +163,17 @@ async fn keep_unmasked_is_read_from_the_request() {
         .text("prompt", "remove it")
         .text("model", "local/telea")
         .text("keep_unmasked", "true");
-    let response = client()
-        .post(gateway.url("/v1/images/edits"))
-        .multipart(form)
-        .send()
-        .await
-        .expect("send");
+    let response = post_edit(&gateway, form).await;
     let error = error_of(response).await;
-    let params: Vec<&str> = error["violations"]
-        .as_array()
-        .expect("violations")
-        .iter()
-        .map(|v| v["param"].as_str().unwrap())
-        .collect();
-    assert!(params.contains(&"keep_unmasked"), "{error}");
-    assert!(!params.contains(&"option keep_unmasked"), "{error}");
+    let params = violation_params(&error);
+    assert!(params.contains(&"keep_unmasked".to_string()), "{error}");
+    assert!(!params.contains(&"option keep_unmasked".to_string()), "{error}");
 }
 
 #[tokio::test]
 async fn keep_unmasked_keeps_every_pixel_outside_the_mask_of_a_model_that_repaints_everything() {
     let emulator = Emulator::start().await.expect("emulator");
-    let gateway = start(
-        &format!(
-            "[providers.openai]\nbase_url = \"{}\"\napi_key = \"{}\"",
-            emulator.base_url(),
-            emulator.key()
-        ),
-        None,
-    )
-    .await;
+    let gateway = start_before_openai(&emulator).await;
     let (input, mask_png) = (png(64, 64), mask(64, 64));
     let form = Form::new()
         .part("image", file(input.clone(), "photo.png"))
@@ -243,12 +181,7 @@ async fn keep_unmasked_keeps_every_pixel_outside_the_mask_of_a_model_that_repain
         .text("prompt", "a lighthouse")
         .text("model", "gpt-image-1")
         .text("keep_unmasked", "true");
-    let response = client()
-        .post(gateway.url("/v1/images/edits"))
-        .multipart(form)
-        .send()
-        .await
-        .expect("send");
+    let response = post_edit(&gateway, form).await;
     let status = response.status();
     let body: Value = response.json().await.expect("json");
     assert_eq!(status, 200, "{body}");

@@ -180,6 +180,7 @@ async fn keep_unmasked_keeps_every_pixel_outside_the_mask_of_a_model_that_repain
         .part("mask", file(mask_png.clone(), "mask.png"))
         .text("prompt", "a lighthouse")
         .text("model", "gpt-image-1")
+        .text("response_format", "b64_json")
         .text("keep_unmasked", "true");
     let response = post_edit(&gateway, form).await;
     let status = response.status();
@@ -194,8 +195,8 @@ async fn keep_unmasked_keeps_every_pixel_outside_the_mask_of_a_model_that_repain
     for (x, y, keep) in mask_image.enumerate_pixels() {
         if keep[3] == 255 {
             assert_eq!(
-                result.get_pixel(x, y)[..3],
-                input.get_pixel(x, y)[..3],
+                result.get_pixel(x, y).0[..3],
+                input.get_pixel(x, y).0[..3],
                 "pixel {x},{y} changed"
             );
         }

@@ -38,6 +38,8 @@ TOML
 # A mask of another photo's size, for the validation step.
 "$bin/msgflux" mask rect --like assets/chelsea.png --out "$work/wrong-size-mask.png" 100 100 80 80 >/dev/null
 
+# Emptied first: the background redirection may open the log after the wait below starts reading it.
+: > "$work/gateway.log"
 "$bin/msgflux" serve --listen 127.0.0.1:0 --config "$work/gateway.toml" 2> "$work/gateway.log" &
 gateway=$!
 trap 'kill $gateway 2>/dev/null || true' EXIT

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use crate::config::ServerConfig;
 use crate::wire::ApiError;
+use crate::wire::capabilities::capabilities;
 
 /// Most models kept built at once.
 const MAX_CACHED_MODELS: usize = 256;
@@ -69,7 +70,8 @@ impl Catalog {
     }
 
     /// `GET /v1/models`: every model of every provider that is set up
-    /// (needs no key, or has its key), and the aliases that lead to one.
+    /// (needs no key, or has its key), and the aliases that lead to one,
+    /// each with what it accepts (`capabilities`).
     pub(crate) fn list(&self) -> Value {
         let mut entries: BTreeMap<String, String> = BTreeMap::new();
         for registration in self.registry.registrations() {
@@ -87,7 +89,15 @@ impl Catalog {
         }
         let data: Vec<Value> = entries
             .into_iter()
-            .map(|(id, owner)| json!({ "id": id, "object": "model", "created": 0, "owned_by": owner }))
+            .map(|(id, owner)| {
+                // Described offline from the provider's table; a model that cannot be is listed without.
+                let caps = self.registry.describe(self.resolve_name(Some(id.as_str())));
+                let mut entry = json!({ "id": id, "object": "model", "created": 0, "owned_by": owner });
+                if let Ok(caps) = caps {
+                    entry["capabilities"] = capabilities(&caps);
+                }
+                entry
+            })
             .collect();
         json!({ "object": "list", "data": data })
     }

@@ -54,6 +54,8 @@ pub struct ServerConfig {
     /// The base URL clients reach the gateway at (`https://images.example.com`),
     /// for result URLs; without it, the request's `Host` header over http.
     pub public_url: Option<String>,
+    /// The studio, the web page at `/`.
+    pub studio: Studio,
 }
 
 impl Default for ServerConfig {
@@ -69,6 +71,7 @@ impl Default for ServerConfig {
             url_inputs: UrlInputs::default(),
             results: Results::default(),
             public_url: None,
+            studio: Studio::default(),
         }
     }
 }
@@ -272,6 +275,28 @@ impl Default for Results {
             max_bytes: 512 * 1024 * 1024,
             pass_through_provider_urls: true,
         }
+    }
+}
+
+/// The studio: the web page at `/` that paints masks, runs edits and
+/// compares results through the gateway's own API.
+///
+/// ```
+/// let config: msgflux_server::ServerConfig = toml::from_str("[studio]\nenabled = false").unwrap();
+/// assert!(!config.studio.enabled);
+/// ```
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
+pub struct Studio {
+    /// Serve the page and its files (default true). They are static and
+    /// public; every call the page makes needs a gateway key like any client's.
+    pub enabled: bool,
+}
+
+impl Default for Studio {
+    fn default() -> Self {
+        Self { enabled: true }
     }
 }
 

@@ -13,12 +13,14 @@ mod wire;
 mod results;
 // Prometheus metrics.
 mod metrics;
+// The studio: the web page at `/`, its files embedded.
+mod studio;
 // The endpoints.
 mod routes;
 // The listener, connection limits and graceful shutdown.
 mod serve;
 
-pub use config::{ConfigError, KeyConfig, Limits, ProviderSection, Results, ServerConfig, UrlInputs};
+pub use config::{ConfigError, KeyConfig, Limits, ProviderSection, Results, ServerConfig, Studio, UrlInputs};
 pub use serve::{Gateway, RunError, run};
 
 /// Entry points for the fuzz targets in `fuzz/` (not part of the API).

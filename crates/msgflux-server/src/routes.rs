@@ -41,6 +41,8 @@ pub(crate) struct AppState {
     pub(crate) url_loader: Option<InputLoader>,
     pub(crate) public_url: Option<String>,
     pub(crate) pass_through: bool,
+    /// Whether the studio page is served at `/`.
+    pub(crate) studio: bool,
     pub(crate) shutting_down: AtomicBool,
 }
 
@@ -49,7 +51,13 @@ const OPENAPI: &str = include_str!("../openapi.json");
 
 pub(crate) fn router(state: Arc<AppState>) -> Router {
     let body_limit = state.limits.max_body_bytes;
+    let pages = if state.studio {
+        crate::studio::routes()
+    } else {
+        Router::new()
+    };
     Router::new()
+        .merge(pages)
         .route("/v1/images/edits", post(edit))
         .route("/v1/models", get(models))
         .route("/v1/results/{file}", get(result))
@@ -375,6 +383,9 @@ async fn load_inputs(state: &AppState, model: &Model, wire: WireEdit) -> Result<
     }
     if let Some(seed) = wire.seed {
         request = request.seed(seed);
+    }
+    if let Some(keep) = wire.keep_unmasked {
+        request = request.keep_unmasked(keep);
     }
     let mut options = wire.options;
     // `user` is OpenAI's end-user id: passed on where the model takes it, dropped elsewhere.

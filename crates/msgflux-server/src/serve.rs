@@ -74,6 +74,7 @@ impl Gateway {
             url_loader,
             public_url: config.public_url.clone(),
             pass_through: config.results.pass_through_provider_urls,
+            studio: config.studio.enabled,
             shutting_down: AtomicBool::new(false),
             limits,
         };

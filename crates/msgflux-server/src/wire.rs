@@ -1,5 +1,7 @@
 //! OpenAI's wire format for image edits: requests in, answers and errors out.
 
+// What each model accepts, for `GET /v1/models`.
+pub(crate) mod capabilities;
 // Errors in OpenAI's error body, and the one mapping from `msgflux_core::Error`.
 mod error;
 // JSON bodies.

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use msgflux_core::{Error, ProviderError};
-use serde_json::json;
+use msgflux_core::{Error, ProviderError, Violation};
+use serde_json::{Value, json};
 
 /// An error answer: status, OpenAI's `error` object, and the retry advice
 /// the SDKs read (`retry-after`, `x-should-retry`).
@@ -24,6 +24,9 @@ pub(crate) struct ApiErrorBody {
     pub(crate) kind: &'static str,
     pub(crate) param: Option<String>,
     pub(crate) code: Option<String>,
+    /// Every broken rule, each with its own parameter (a msgflux extension:
+    /// `error.violations`, so a form can show each error beside its field).
+    pub(crate) violations: Vec<Violation>,
     pub(crate) retry_after: Option<Duration>,
     /// `x-should-retry`: the official SDKs obey it over their own status rules,
     /// so a request that may have been billed is never resent by the client.
@@ -53,6 +56,7 @@ impl ApiError {
             kind,
             param: None,
             code: None,
+            violations: Vec::new(),
             retry_after: None,
             should_retry: None,
             metric_kind: kind,
@@ -81,10 +85,36 @@ impl ApiError {
 
     /// 400 naming the parameter.
     pub(crate) fn invalid(param: impl Into<String>, message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "invalid_request_error", message)
+        let (param, message) = (param.into(), message.into());
+        Self::invalid_all(vec![Violation::new(param.clone(), message.clone())], param, message)
+    }
+
+    /// 400 for every broken rule; `param` and `message` are what SDKs show.
+    fn invalid_all(violations: Vec<Violation>, param: String, message: String) -> Self {
+        let mut api = Self::new(StatusCode::BAD_REQUEST, "invalid_request_error", message)
             .param(param)
             .code("invalid_value")
-            .metric("invalid_input")
+            .metric("invalid_input");
+        api.violations = violations;
+        api
+    }
+
+    /// OpenAI's `error` object, with the msgflux `violations` list when there is one.
+    pub(crate) fn body(&self) -> Value {
+        let mut error = json!({
+            "message": &self.message,
+            "type": self.kind,
+            "param": &self.param,
+            "code": &self.code,
+        });
+        if !self.violations.is_empty() {
+            error["violations"] = self
+                .violations
+                .iter()
+                .map(|v| json!({ "param": v.param, "message": v.rule }))
+                .collect();
+        }
+        error
     }
 
     /// 401.
@@ -166,10 +196,11 @@ impl From<Error> for ApiError {
     fn from(err: Error) -> Self {
         let message = err.to_string();
         match err {
-            Error::InvalidInput { ref param, .. } => Self::invalid(param.clone(), message),
+            Error::InvalidInput { ref param, .. } => Self::invalid_all(err.violations(), param.clone(), message),
             Error::ProviderUnavailable { .. } => Self::unknown_model(message),
             Error::Decode { ref what, .. } if what.starts_with("image") || what.starts_with("mask") => {
-                Self::invalid(what.split(' ').next().unwrap_or("image").to_string(), message)
+                let param = what.split(' ').next().unwrap_or("image").to_string();
+                Self::invalid_all(vec![Violation::new(param.clone(), message.clone())], param, message)
             }
             Error::ContentPolicy(ref detail) => Self::new(StatusCode::BAD_REQUEST, "invalid_request_error", message)
                 .code(detail.code.clone().unwrap_or_else(|| "content_policy_violation".into()))
@@ -234,14 +265,7 @@ impl From<Error> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({
-            "error": {
-                "message": &self.message,
-                "type": self.kind,
-                "param": &self.param,
-                "code": &self.code,
-            }
-        });
+        let body = json!({ "error": self.body() });
         let mut response = (self.status, axum::Json(body)).into_response();
         let headers = response.headers_mut();
         if let Some(wait) = self.retry_after {
@@ -268,6 +292,25 @@ mod tests {
         let api = ApiError::from(Error::invalid("mask", "mask is 512x512 but image is 1024x1024"));
         assert_eq!(api.status, StatusCode::BAD_REQUEST);
         assert_eq!(api.param.as_deref(), Some("mask"));
+    }
+
+    #[test]
+    fn every_violation_is_listed_with_its_own_param() {
+        let err = Error::invalid_all(vec![
+            Violation::new("n", "must be between 1 and 1 for this model, got 2"),
+            Violation::new("option radius", "must be between 1 and 32, got 40"),
+        ])
+        .unwrap();
+        let body = ApiError::from(err).body();
+        assert_eq!(body["param"], "n");
+        assert_eq!(body["violations"][1]["param"], "option radius");
+        assert_eq!(body["violations"][1]["message"], "must be between 1 and 32, got 40");
+    }
+
+    #[test]
+    fn errors_that_name_no_field_carry_no_violations() {
+        let body = ApiError::unauthenticated("missing gateway key").body();
+        assert!(body.get("violations").is_none(), "{body}");
     }
 
     #[test]

@@ -56,6 +56,8 @@ pub(crate) struct WireEdit {
     pub(crate) n: Option<u32>,
     pub(crate) size: Option<OutputSize>,
     pub(crate) seed: Option<u64>,
+    /// msgflux's keep-unmasked step: the original pasted back outside the mask.
+    pub(crate) keep_unmasked: Option<bool>,
     pub(crate) format: ResultFormat,
     format_given: bool,
     pub(crate) stream: bool,
@@ -111,6 +113,7 @@ impl WireEdit {
                 None => {}
             },
             "stream" => self.stream = self.boolean(name, &value).unwrap_or(false),
+            "keep_unmasked" => self.keep_unmasked = self.boolean(name, &value),
             "user" => self.user = self.text(name, value),
             "quality" | "background" | "output_format" => {
                 let text = self.text(name, value.clone());

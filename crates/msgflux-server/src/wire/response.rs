@@ -143,10 +143,7 @@ pub(crate) fn completed_event(file: &LoadedImage, usage: Option<&Usage>, echo: &
 
 /// The stream's error event, in the error body's words.
 pub(crate) fn error_event(err: &ApiError) -> Value {
-    json!({
-        "type": "error",
-        "error": { "message": err.message, "type": err.kind, "param": err.param, "code": err.code },
-    })
+    json!({ "type": "error", "error": err.body() })
 }
 
 fn now() -> u64 {

@@ -65,9 +65,51 @@ pub async fn start(toml_text: &str, keys: Option<&str>) -> Running {
     }
 }
 
+/// A gateway with the OpenAI emulator as the upstream of `openai/...` models.
+pub async fn start_before_openai(emulator: &msgflux_emulators::openai::Emulator) -> Running {
+    start(
+        &format!(
+            r#"
+            [providers.openai]
+            base_url = "{}"
+            api_key = "{}"
+            "#,
+            emulator.base_url(),
+            emulator.key()
+        ),
+        None,
+    )
+    .await
+}
+
 /// The offline gateway most tests use: local fill, no keys.
 pub async fn start_local() -> Running {
     start(r#"default_model = "local/telea""#, None).await
+}
+
+/// `GET` a path of the gateway.
+pub async fn get(gateway: &Running, path: &str) -> reqwest::Response {
+    client().get(gateway.url(path)).send().await.expect("send")
+}
+
+/// The `error.violations` parameters of an error body, in order.
+pub fn violation_params(error: &serde_json::Value) -> Vec<String> {
+    error["violations"]
+        .as_array()
+        .expect("violations")
+        .iter()
+        .map(|v| v["param"].as_str().expect("param").to_string())
+        .collect()
+}
+
+/// `POST /v1/images/edits` with this form.
+pub async fn post_edit(gateway: &Running, form: Form) -> reqwest::Response {
+    client()
+        .post(gateway.url("/v1/images/edits"))
+        .multipart(form)
+        .send()
+        .await
+        .expect("send")
 }
 
 pub fn client() -> reqwest::Client {

@@ -5,7 +5,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use msgflux_emulators::openai::Emulator;
 use serde_json::{Value, json};
 
-use crate::common::{client, edit_form, edit_form_sized, file, mask, png, start, start_local};
+use crate::common::{client, edit_form, edit_form_sized, file, mask, png, start, start_before_openai, start_local};
 
 fn decoded(b64: &str) -> image::DynamicImage {
     image::load_from_memory(&BASE64.decode(b64).expect("base64")).expect("an image")
@@ -107,27 +107,10 @@ async fn a_stream_from_a_provider_that_does_not_stream_is_one_completed_event() 
     decoded(event["b64_json"].as_str().expect("b64_json"));
 }
 
-/// The OpenAI emulator as the upstream of `openai/...` models.
-async fn gateway_before(emulator: &Emulator) -> crate::common::Running {
-    start(
-        &format!(
-            r#"
-            [providers.openai]
-            base_url = "{}"
-            api_key = "{}"
-            "#,
-            emulator.base_url(),
-            emulator.key()
-        ),
-        None,
-    )
-    .await
-}
-
 #[tokio::test]
 async fn an_unmodified_sdk_model_name_reaches_openai_through_its_alias() {
     let emulator = Emulator::start().await.expect("emulator");
-    let gateway = gateway_before(&emulator).await;
+    let gateway = start_before_openai(&emulator).await;
     let response = client()
         .post(gateway.url("/v1/images/edits"))
         .multipart(edit_form_sized(
@@ -152,7 +135,7 @@ async fn an_unmodified_sdk_model_name_reaches_openai_through_its_alias() {
 #[tokio::test]
 async fn several_images_reach_a_model_that_takes_several() {
     let emulator = Emulator::start().await.expect("emulator");
-    let gateway = gateway_before(&emulator).await;
+    let gateway = start_before_openai(&emulator).await;
     let form = reqwest::multipart::Form::new()
         .part("image[]", file(png(64, 64), "a.png"))
         .part("image[]", file(png(64, 64), "b.png"))
@@ -179,7 +162,7 @@ async fn several_images_reach_a_model_that_takes_several() {
 #[tokio::test]
 async fn partial_images_stream_before_the_completed_one() {
     let emulator = Emulator::start().await.expect("emulator");
-    let gateway = gateway_before(&emulator).await;
+    let gateway = start_before_openai(&emulator).await;
     let form = reqwest::multipart::Form::new()
         .part("image", file(png(64, 64), "a.png"))
         .text("prompt", "a lighthouse")

@@ -4,21 +4,12 @@ use msgflux_emulators::Fault;
 use msgflux_emulators::openai::Emulator;
 use reqwest::multipart::Form;
 
-use crate::common::{Running, client, edit_form, error_of, file, mask, png, start, start_local};
-
-async fn post(gateway: &Running, form: Form) -> reqwest::Response {
-    client()
-        .post(gateway.url("/v1/images/edits"))
-        .multipart(form)
-        .send()
-        .await
-        .expect("send")
-}
+use crate::common::{Running, client, edit_form, error_of, file, mask, png, post_edit, start, start_local};
 
 #[tokio::test]
 async fn every_broken_field_is_one_400_naming_the_first() {
     let gateway = start_local().await;
-    let response = post(&gateway, edit_form(&[("n", "abc"), ("size", "huge")])).await;
+    let response = post_edit(&gateway, edit_form(&[("n", "abc"), ("size", "huge")])).await;
     assert_eq!(response.status(), 400);
     let error = error_of(response).await;
     assert_eq!(error["type"], "invalid_request_error");
@@ -32,7 +23,7 @@ async fn every_broken_field_is_one_400_naming_the_first() {
 #[tokio::test]
 async fn a_missing_prompt_and_image_are_both_named() {
     let gateway = start_local().await;
-    let response = post(&gateway, Form::new().text("model", "local/telea")).await;
+    let response = post_edit(&gateway, Form::new().text("model", "local/telea")).await;
     assert_eq!(response.status(), 400);
     let error = error_of(response).await;
     assert_eq!(error["param"], "prompt");
@@ -42,7 +33,7 @@ async fn a_missing_prompt_and_image_are_both_named() {
 #[tokio::test]
 async fn an_unknown_model_is_404_model_not_found() {
     let gateway = start_local().await;
-    let response = post(&gateway, edit_form(&[("model", "nowhere/model")])).await;
+    let response = post_edit(&gateway, edit_form(&[("model", "nowhere/model")])).await;
     assert_eq!(response.status(), 404);
     let error = error_of(response).await;
     assert_eq!(error["code"], "model_not_found");
@@ -56,11 +47,15 @@ async fn a_rule_of_the_model_is_400_naming_the_parameter() {
         .part("image", file(png(64, 48), "photo.png"))
         .part("mask", file(mask(32, 32), "mask.png"))
         .text("prompt", "remove it");
-    let response = post(&gateway, form).await;
+    let response = post_edit(&gateway, form).await;
     assert_eq!(response.status(), 400);
     let error = error_of(response).await;
     assert_eq!(error["param"], "mask");
     assert!(error["message"].as_str().unwrap().contains("32x32"), "{error}");
+    assert_eq!(
+        error["violations"][0]["message"], "mask is 32x32 but image is 64x48; they must be the same size",
+        "each rule is also listed with its own param (error.violations)"
+    );
 }
 
 #[tokio::test]
@@ -69,7 +64,7 @@ async fn a_part_that_is_not_an_image_is_400_for_image() {
     let form = Form::new()
         .part("image", file(b"<html>not an image</html>".to_vec(), "photo.png"))
         .text("prompt", "remove it");
-    let response = post(&gateway, form).await;
+    let response = post_edit(&gateway, form).await;
     assert_eq!(response.status(), 400);
     assert_eq!(error_of(response).await["param"], "image");
 }
@@ -115,7 +110,7 @@ async fn an_upstream_rate_limit_is_429_with_retry_after() {
     let emulator = Emulator::start().await.expect("emulator");
     emulator.inject(Fault::rate_limited_ms(1_500));
     let gateway = before_openai(&emulator, "").await;
-    let response = post(&gateway, openai_edit()).await;
+    let response = post_edit(&gateway, openai_edit()).await;
     assert_eq!(response.status(), 429);
     assert_eq!(response.headers()["retry-after"], "2");
     assert_eq!(response.headers()["retry-after-ms"], "1500");
@@ -128,7 +123,7 @@ async fn an_upstream_content_refusal_is_400_with_the_providers_code() {
     let emulator = Emulator::start().await.expect("emulator");
     emulator.inject(Fault::ContentPolicy);
     let gateway = before_openai(&emulator, "").await;
-    let response = post(&gateway, openai_edit()).await;
+    let response = post_edit(&gateway, openai_edit()).await;
     assert_eq!(response.status(), 400);
     let error = error_of(response).await;
     assert!(error["code"].as_str().is_some(), "{error}");
@@ -140,7 +135,7 @@ async fn an_upstream_failure_is_502_and_the_client_is_told_not_to_resend() {
     let emulator = Emulator::start().await.expect("emulator");
     emulator.inject(Fault::ServerError { status: 500 });
     let gateway = before_openai(&emulator, "").await;
-    let response = post(&gateway, openai_edit()).await;
+    let response = post_edit(&gateway, openai_edit()).await;
     assert_eq!(response.status(), 502);
     assert_eq!(response.headers()["x-should-retry"], "false");
 }
@@ -150,7 +145,7 @@ async fn an_upstream_that_hangs_is_504_after_the_request_timeout_and_not_resent(
     let emulator = Emulator::start().await.expect("emulator");
     emulator.inject(Fault::Hang);
     let gateway = before_openai(&emulator, "[limits]\nrequest_timeout_secs = 0.3").await;
-    let response = post(&gateway, openai_edit()).await;
+    let response = post_edit(&gateway, openai_edit()).await;
     assert_eq!(response.status(), 504);
     assert_eq!(response.headers()["x-should-retry"], "false");
     assert_eq!(

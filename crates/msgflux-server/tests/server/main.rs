@@ -9,3 +9,4 @@ mod edits;
 mod errors;
 mod operations;
 mod security;
+mod studio;

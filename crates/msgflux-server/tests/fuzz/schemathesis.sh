@@ -16,6 +16,8 @@ fi
 "$work/venv/bin/pip" install --quiet --disable-pip-version-check 'schemathesis>=4,<5'
 
 export MSGFLUX_API_KEYS=fuzz-gateway-key-0123456789
+# Emptied first: the background process opens its log later, and an old start-up line must not be read as its own.
+: > "$work/gateway.log"
 "$bin/msgflux" serve --listen 127.0.0.1:0 --default-model local/telea 2> "$work/gateway.log" &
 gateway=$!
 trap 'kill $gateway 2>/dev/null || true' EXIT

@@ -35,6 +35,8 @@ max_retries = 0
 TOML
 
 # A second upstream: the Replicate emulator, serving until this script ends.
+# Emptied first: the background process opens its log later, and an old start-up line must not be read as its own.
+: > "$work/replicate.log"
 "$bin/msgflux-emulator" replicate --polls 1 2> "$work/replicate.log" &
 replicate=$!
 trap 'kill $replicate 2>/dev/null || true' EXIT
@@ -53,6 +55,8 @@ poll_interval_ms = 5
 TOML
 
 "$bin/msgflux" mask rect --like "$assets/coffee.png" --out "$work/coffee-mask.png" 220 120 160 120 >/dev/null
+# Emptied first: the background process opens its log later, and an old start-up line must not be read as its own.
+: > "$work/gateway.log"
 "$bin/msgflux" serve --listen 127.0.0.1:0 --config "$work/gateway.toml" 2> "$work/gateway.log" &
 gateway=$!
 trap 'kill $gateway $replicate 2>/dev/null || true' EXIT

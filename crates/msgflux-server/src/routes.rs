@@ -60,6 +60,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .merge(pages)
         .route("/v1/images/edits", post(edit))
         .route("/v1/models", get(models))
+        .route("/v1/inputs/fetch", post(fetch_input))
         .route("/v1/results/{file}", get(result))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
@@ -297,6 +298,78 @@ fn all_violations(violations: Vec<msgflux_core::Violation>) -> ApiError {
         msgflux_core::Error::invalid_all(violations)
             .unwrap_or_else(|| msgflux_core::Error::invalid("body", "is invalid")),
     )
+}
+
+/// The body of `POST /v1/inputs/fetch`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FetchInput {
+    url: String,
+}
+
+/// The largest body `POST /v1/inputs/fetch` reads: one URL.
+const FETCH_BODY_BYTES: usize = 16 * 1024;
+
+/// `POST /v1/inputs/fetch {"url": ...}`: the image at a URL, fetched by the
+/// gateway under the same rules as an `image_url` input (public addresses
+/// only, the size, time and pixel caps), so the studio can show and mask a
+/// picture it may not load itself. Authenticated and counted like an edit.
+async fn fetch_input(State(state): State<Arc<AppState>>, request: Request) -> Result<Response, ApiError> {
+    let (parts, body) = request.into_parts();
+    let _admitted = match admit(&state, &parts.headers).await {
+        Ok(admitted) => admitted,
+        Err(err) => {
+            discard(body, FETCH_BODY_BYTES, state.limits.body_timeout()).await;
+            return Err(err);
+        }
+    };
+    let body = tokio::time::timeout(
+        state.limits.body_timeout(),
+        axum::body::to_bytes(body, FETCH_BODY_BYTES),
+    )
+    .await
+    .map_err(|_| ApiError::body_timeout(state.limits.body_timeout()))?
+    .map_err(|e| too_large_or_malformed(&e))?;
+    let wanted: FetchInput = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::invalid("url", format!("the body must be {{\"url\": \"https://...\"}}: {e}")))?;
+    if !(wanted.url.starts_with("https://") || wanted.url.starts_with("http://")) {
+        return Err(ApiError::invalid("url", "must be an http(s) URL"));
+    }
+    let Some(loader) = &state.url_loader else {
+        return Err(ApiError::invalid(
+            "url",
+            "URL inputs are turned off on this gateway ([url_inputs] enabled = false)",
+        ));
+    };
+    let image = match loader.load(&msgflux_core::ImageInput::Url(wanted.url), "url").await {
+        Ok(image) => image,
+        Err(err @ msgflux_core::Error::InvalidInput { .. }) => return Err(ApiError::from(err)),
+        Err(msgflux_core::Error::Decode { message, .. }) => {
+            return Err(ApiError::invalid(
+                "url",
+                format!("is not an image this gateway can read: {message}"),
+            ));
+        }
+        Err(other) => return Err(ApiError::from(other)),
+    };
+    let pixels = u64::from(image.width) * u64::from(image.height);
+    if pixels > state.limits.max_pixels {
+        return Err(ApiError::invalid(
+            "url",
+            format!(
+                "is {}x{} ({pixels} pixels); this gateway takes at most {} pixels per image",
+                image.width, image.height, state.limits.max_pixels
+            ),
+        ));
+    }
+    Ok((
+        [
+            (header::CONTENT_TYPE, image.mime()),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        image.bytes,
+    )
+        .into_response())
 }
 
 /// A validated request, ready for the model.

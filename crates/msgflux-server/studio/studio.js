@@ -256,6 +256,43 @@
     updateUndoButtons();
   }
 
+  // The page may only load what it made itself (its CSP), so a URL is
+  // fetched by the gateway, under the same rules as an image_url input.
+  async function openUrl() {
+    clearErrors();
+    const url = $('url').value.trim();
+    if (!/^https?:\/\//i.test(url)) {
+      showError('url', 'must be an http(s) URL');
+      return;
+    }
+    setStatus(`Fetching ${url} through the gateway...`);
+    let response;
+    try {
+      response = await fetch('/v1/inputs/fetch', {
+        method: 'POST',
+        headers: { ...authHeaders(), 'Content-Type': 'application/json' },
+        body: JSON.stringify({ url }),
+      });
+    } catch (err) {
+      showError('url', `the gateway cannot be reached: ${err.message}`);
+      return;
+    }
+    if (!response.ok) {
+      setStatus('');
+      showApiError(response.status, await response.json().catch(() => null));
+      return;
+    }
+    openImage(await response.blob(), url);
+  }
+
+  $('open-url').addEventListener('click', openUrl);
+  $('url').addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') {
+      e.preventDefault();
+      openUrl();
+    }
+  });
+
   $('image-file').addEventListener('change', (e) => {
     const file = e.target.files[0];
     if (file) openImage(file, file.name);
@@ -933,7 +970,7 @@
       runEdit();
       return;
     }
-    const typing = e.target.closest('input[type=text], input[type=number], input[type=password], textarea, select');
+    const typing = e.target.closest('input[type=text], input[type=url], input[type=number], input[type=password], textarea, select');
     if (typing) return;
     const key = e.key.toLowerCase();
     if (ctrl && key === 'z') {

@@ -8,7 +8,7 @@ use msgflux_emulators::openai::Emulator;
 use serde_json::json;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
-use crate::common::{Running, client, edit_form, error_of, file, openai_form, start};
+use crate::common::{Running, client, edit_form, error_of, file, openai_form, png, start};
 
 const KEY: &str = "gw-test-key-0123456789";
 
@@ -281,4 +281,97 @@ async fn an_upstream_key_never_appears_in_an_answer_or_the_metrics() {
     assert!(!body.contains(secret) && !headers.contains(secret), "{body}");
     let metrics = client().get(gateway.url("/metrics")).send().await.expect("metrics");
     assert!(!metrics.text().await.expect("text").contains(secret));
+}
+
+async fn fetch(gateway: &Running, key: Option<&str>, url: &str) -> reqwest::Response {
+    let request = client()
+        .post(gateway.url("/v1/inputs/fetch"))
+        .json(&json!({ "url": url }));
+    let request = match key {
+        Some(key) => request.bearer_auth(key),
+        None => request,
+    };
+    request.send().await.expect("send")
+}
+
+/// A server on 127.0.0.1 with one picture, for the tests that allow loopback.
+async fn picture_server(bytes: Vec<u8>) -> std::net::SocketAddr {
+    let app = axum::Router::new().route(
+        "/photo.png",
+        axum::routing::get(move || {
+            let bytes = bytes.clone();
+            async move { ([(axum::http::header::CONTENT_TYPE, "image/png")], bytes) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    addr
+}
+
+#[tokio::test]
+async fn fetching_an_input_returns_the_image_from_an_allowed_address() {
+    let photo = png(48, 32);
+    let addr = picture_server(photo.clone()).await;
+    let gateway = keyed("[url_inputs]\nallow_networks = [\"127.0.0.1/32\"]").await;
+    let response = fetch(&gateway, Some(KEY), &format!("http://{addr}/photo.png")).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "image/png");
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    assert_eq!(response.bytes().await.expect("body").to_vec(), photo);
+}
+
+#[tokio::test]
+async fn fetching_an_input_refuses_loopback_metadata_and_private_addresses() {
+    let gateway = keyed("").await;
+    for url in [
+        format!("http://{}/healthz", gateway.addr),
+        "http://169.254.169.254/latest/meta-data/iam".to_string(),
+        "http://10.0.0.7/photo.png".to_string(),
+    ] {
+        let response = fetch(&gateway, Some(KEY), &url).await;
+        assert_eq!(response.status(), 400, "{url}");
+        let error = error_of(response).await;
+        assert_eq!(error["param"], "url", "{error}");
+        assert!(
+            error["message"].as_str().unwrap().contains("not a public address"),
+            "{url}: {error}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn fetching_an_input_needs_the_key_and_an_http_url() {
+    let gateway = keyed("").await;
+    assert_eq!(fetch(&gateway, None, "https://example.com/a.png").await.status(), 401);
+    let response = fetch(&gateway, Some(KEY), "file:///etc/passwd").await;
+    assert_eq!(response.status(), 400);
+    let error = error_of(response).await;
+    assert_eq!(error["param"], "url");
+    assert!(error["message"].as_str().unwrap().contains("http(s)"), "{error}");
+}
+
+#[tokio::test]
+async fn fetching_an_input_is_refused_when_url_inputs_are_off() {
+    let addr = picture_server(png(8, 8)).await;
+    let gateway = keyed("[url_inputs]\nenabled = false").await;
+    let response = fetch(&gateway, Some(KEY), &format!("http://{addr}/photo.png")).await;
+    assert_eq!(response.status(), 400);
+    assert!(
+        error_of(response).await["message"]
+            .as_str()
+            .unwrap()
+            .contains("turned off"),
+        "the switch names itself"
+    );
+}
+
+#[tokio::test]
+async fn fetching_an_input_over_the_pixel_budget_is_refused() {
+    let addr = picture_server(png(64, 64)).await;
+    let gateway = keyed("[url_inputs]\nallow_networks = [\"127.0.0.1/32\"]\n[limits]\nmax_pixels = 1000").await;
+    let response = fetch(&gateway, Some(KEY), &format!("http://{addr}/photo.png")).await;
+    assert_eq!(response.status(), 400);
+    let error = error_of(response).await;
+    assert!(error["message"].as_str().unwrap().contains("4096 pixels"), "{error}");
 }

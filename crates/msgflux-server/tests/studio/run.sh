@@ -34,6 +34,10 @@ default_model = "local/patchmatch"
 [[keys]]
 name = "studio"
 key_env = "MSGFLUX_STUDIO_KEY"
+
+# The URL step fetches from a server the test starts on 127.0.0.1.
+[url_inputs]
+allow_networks = ["127.0.0.1/32"]
 TOML
 # A mask of another photo's size, for the validation step.
 "$bin/msgflux" mask rect --like assets/chelsea.png --out "$work/wrong-size-mask.png" 100 100 80 80 >/dev/null

@@ -5,6 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -141,6 +142,37 @@ describe('the studio', () => {
     }, bytes);
     await page.dispatchEvent('#stage', 'drop', { dataTransfer: transfer });
     await page.locator('#status').filter({ hasText: 'Opened dropped.png' }).waitFor();
+  });
+
+  test('opens an image by URL, fetched through the gateway', async () => {
+    const server = createServer((req, res) => {
+      res.writeHead(200, { 'Content-Type': 'image/png' });
+      res.end(readFileSync(photo));
+    });
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${server.address().port}/photo.png`;
+      await page.fill('#url', url);
+      await page.click('#open-url');
+      await page.locator('#status').filter({ hasText: `Opened ${url}` }).waitFor();
+      const size = await page.evaluate(() => [document.getElementById('image-canvas').width, document.getElementById('image-canvas').height]);
+      assert.deepEqual(size, [WIDTH, HEIGHT]);
+    } finally {
+      server.close();
+    }
+  });
+
+  test('a URL the gateway may not fetch is refused beside the URL field', async () => {
+    await page.fill('#url', 'http://10.0.0.7/photo.png');
+    await page.press('#url', 'Enter');
+    await page.locator('#url-error').filter({ hasText: 'not a public address' }).waitFor();
+    assert.equal(await page.getAttribute('#url', 'aria-invalid'), 'true');
+    await screenshot('url-refused');
+    assert.deepEqual(
+      await page.evaluate(() => [document.getElementById('image-canvas').width, document.getElementById('image-canvas').height]),
+      [WIDTH, HEIGHT],
+      'the open image stays',
+    );
   });
 
   test('paints a mask with the brush and a rectangle, with keyboard shortcuts', async () => {

@@ -52,11 +52,13 @@ pub fn input_from_arg(raw: &str, base: Option<&Location>) -> InputArg {
     }
 }
 
-/// Reads a stored input into memory once (its bytes are then sent as they
-/// are); other inputs pass through. `what` names the parameter in errors.
+/// Reads an input into memory once, sniffed (its bytes are then sent as
+/// they are): files and URLs with msgflux's loader, stored objects through
+/// `storage`. So everything a job needs is read before anything is sent.
+/// `what` names the parameter in errors.
 pub async fn load_input(storage: &Storage, input: &InputArg, what: &str) -> Result<ImageInput> {
     match input {
-        InputArg::Ready(input) => Ok(input.clone()),
+        InputArg::Ready(input) => Ok(ImageInput::Loaded(InputLoader::default().load(input, what).await?)),
         InputArg::Stored(location) => {
             let bytes = storage
                 .read(location, InputLoader::default().max_bytes())

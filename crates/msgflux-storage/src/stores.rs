@@ -56,11 +56,12 @@ fn s3(url: &str, bucket: &str) -> Result<Arc<dyn ObjectStore>, StorageError> {
                 .into(),
         });
     }
-    object_store::aws::AmazonS3Builder::from_env()
-        .with_bucket_name(bucket)
-        .build()
-        .map(|store| Arc::new(store) as Arc<dyn ObjectStore>)
-        .map_err(|err| config_error(url, err))
+    built(
+        url,
+        object_store::aws::AmazonS3Builder::from_env()
+            .with_bucket_name(bucket)
+            .build(),
+    )
 }
 
 #[cfg(not(feature = "aws"))]
@@ -71,11 +72,12 @@ fn s3(url: &str, _bucket: &str) -> Result<Arc<dyn ObjectStore>, StorageError> {
 #[cfg(feature = "gcp")]
 fn gcs(url: &str, bucket: &str) -> Result<Arc<dyn ObjectStore>, StorageError> {
     msgflux_core::kit::http::install_tls_provider();
-    object_store::gcp::GoogleCloudStorageBuilder::from_env()
-        .with_bucket_name(bucket)
-        .build()
-        .map(|store| Arc::new(store) as Arc<dyn ObjectStore>)
-        .map_err(|err| config_error(url, err))
+    built(
+        url,
+        object_store::gcp::GoogleCloudStorageBuilder::from_env()
+            .with_bucket_name(bucket)
+            .build(),
+    )
 }
 
 #[cfg(not(feature = "gcp"))]
@@ -94,11 +96,12 @@ fn azure(url: &str, container: &str) -> Result<Arc<dyn ObjectStore>, StorageErro
                 .into(),
         });
     }
-    object_store::azure::MicrosoftAzureBuilder::from_env()
-        .with_container_name(container)
-        .build()
-        .map(|store| Arc::new(store) as Arc<dyn ObjectStore>)
-        .map_err(|err| config_error(url, err))
+    built(
+        url,
+        object_store::azure::MicrosoftAzureBuilder::from_env()
+            .with_container_name(container)
+            .build(),
+    )
 }
 
 #[cfg(not(feature = "azure"))]
@@ -106,12 +109,15 @@ fn azure(url: &str, _container: &str) -> Result<Arc<dyn ObjectStore>, StorageErr
     Err(not_compiled(url, "az", "azure"))
 }
 
+/// A built store, or its builder's complaint (a missing region, account, key).
 #[cfg(any(feature = "aws", feature = "gcp", feature = "azure"))]
-fn config_error(url: &str, err: object_store::Error) -> StorageError {
-    StorageError::Config {
-        url: url.to_string(),
-        message: err.to_string(),
-    }
+fn built<S: ObjectStore>(url: &str, store: object_store::Result<S>) -> Result<Arc<dyn ObjectStore>, StorageError> {
+    store
+        .map(|store| Arc::new(store) as Arc<dyn ObjectStore>)
+        .map_err(|err| StorageError::Config {
+            url: url.to_string(),
+            message: err.to_string(),
+        })
 }
 
 #[allow(dead_code)] // used by whichever clouds are not compiled in

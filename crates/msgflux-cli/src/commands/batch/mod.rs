@@ -50,7 +50,7 @@ pub struct BatchArgs {
     pub command: Option<BatchCommand>,
 
     #[command(flatten)]
-    pub run: Option<RunArgs>,
+    pub run: RunArgs,
 }
 
 /// What else `batch` does.
@@ -68,16 +68,17 @@ pub struct RunArgs {
     /// The jobs: a .jsonl file ({"prompt": ..., "image": ..., "mask": ..., "n": ..., "id": ...} per line)
     /// or a .csv file with a header (`prompt,image[,mask][,n][,id]`): a path, or s3://, gs://, az://, http(s)://.
     /// Relative names in it are taken against its folder.
-    #[arg(value_name = "JOBS")]
-    pub jobs: String,
+    // Required unless a subcommand is given, as `--model` and `--out` are.
+    #[arg(value_name = "JOBS", required = true)]
+    pub jobs: Option<String>,
 
     #[command(flatten)]
     pub model: ModelArgs,
 
     /// Where results and the manifest go: a folder, or s3://BUCKET/PREFIX, gs://..., az://CONTAINER/...
     /// Results are named after the job id.
-    #[arg(long, short = 'o', value_name = "DIR|URL")]
-    pub out: String,
+    #[arg(long, short = 'o', value_name = "DIR|URL", required = true)]
+    pub out: Option<String>,
 
     /// Most jobs in flight at once.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_CONCURRENCY as u64, value_parser = clap::value_parser!(u64).range(1..=256))]
@@ -110,14 +111,10 @@ pub struct RunArgs {
 
 /// Runs `batch`.
 pub async fn run(args: BatchArgs, output: &Output) -> Result<Exit> {
-    match (args.command, args.run) {
-        (Some(BatchCommand::Status(args)), _) => status::status(args, output).await,
-        (Some(BatchCommand::Merge(args)), _) => status::merge(args, output).await,
-        (None, Some(run)) => run_jobs(run, output).await,
-        (None, None) => Err(Error::invalid(
-            "batch",
-            "give a jobs file (msgflux batch JOBS --model ... --out ...)",
-        )),
+    match args.command {
+        Some(BatchCommand::Status(args)) => status::status(args, output).await,
+        Some(BatchCommand::Merge(args)) => status::merge(args, output).await,
+        None => run_jobs(args.run, output).await,
     }
 }
 
@@ -161,8 +158,9 @@ async fn run_jobs(args: RunArgs, output: &Output) -> Result<Exit> {
         Some(spec) => spec.resolve().map_err(|rule| Error::invalid("shard", rule))?,
         None => Shard::ALL,
     };
-    let out = files::location_arg("out", &args.out)?;
-    let jobs_at = files::location_arg("jobs", &args.jobs)?;
+    // clap requires both when no subcommand is given.
+    let out = files::location_arg("out", args.out.as_deref().unwrap_or_default())?;
+    let jobs_at = files::location_arg("jobs", args.jobs.as_deref().unwrap_or_default())?;
     let storage = Storage::new();
     let entries = jobs::read_jobs(&storage, &jobs_at).await?;
     storage

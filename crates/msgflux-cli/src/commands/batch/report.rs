@@ -142,7 +142,9 @@ impl BatchReport {
                 .error
                 .as_ref()
                 .map_or("it failed after sending".to_string(), |e| e.message.clone()),
-            None => "its worker stopped with the request in flight".to_string(),
+            None => "claimed with no record: its worker stopped with the request in flight, or another worker is \
+                     running it now"
+                .to_string(),
         };
         self.warn(&format!(
             "job {id} (line {line}) was interrupted (attempt {attempt}: {why}); it may have been billed, so it is \

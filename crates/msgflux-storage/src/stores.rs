@@ -23,10 +23,12 @@ pub(crate) fn build(location: &Location) -> Result<Arc<dyn ObjectStore>, Storage
     }
 }
 
+#[cfg(any(feature = "aws", feature = "azure"))]
 fn env_set(name: &str) -> bool {
     std::env::var_os(name).is_some_and(|value| !value.is_empty())
 }
 
+#[cfg(any(feature = "aws", feature = "azure"))]
 fn env_true(name: &str) -> bool {
     std::env::var(name).is_ok_and(|value| matches!(value.to_ascii_lowercase().as_str(), "1" | "true" | "yes"))
 }

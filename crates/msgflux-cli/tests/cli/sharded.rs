@@ -160,7 +160,9 @@ fn bad_output_locations_are_refused_before_any_paid_request() {
     let emulator = openai_emulator();
     let dir = job_dir();
     let jobs = many_jobs(dir.path(), 2, &[]);
-    let cases: [(&str, &[(&str, &str)], &str); 4] = [
+    // (--out, extra environment, what the error says)
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+    let cases: [Case<'_>; 4] = [
         ("ftp://host/out", &[], "unknown scheme `ftp://`"),
         ("s3:///out", &[], "no bucket; write s3://BUCKET/PATH"),
         (

@@ -145,7 +145,7 @@ struct Run {
 /// How one job's future ended.
 enum Outcome {
     /// It ran (or failed before sending); record it.
-    Finished(Record),
+    Finished(Box<Record>),
     /// Another worker had claimed it.
     Taken { id: String, line: u64 },
     /// The batch was stopping; it never started.
@@ -350,13 +350,13 @@ async fn run_job(run: Arc<Run>, todo: Todo) -> Outcome {
         let what = if several { format!("image[{i}]") } else { "image".into() };
         match files::load_input(&run.storage, input, &what).await {
             Ok(image) => images.push(image),
-            Err(err) => return Outcome::Finished(failed(&err, None)),
+            Err(err) => return Outcome::Finished(Box::new(failed(&err, None))),
         }
     }
     let mask = match &job.mask {
         Some(mask) => match files::load_input(&run.storage, mask, "mask").await {
             Ok(mask) => Some(mask),
-            Err(err) => return Outcome::Finished(failed(&err, None)),
+            Err(err) => return Outcome::Finished(Box::new(failed(&err, None))),
         },
         None => None,
     };
@@ -369,7 +369,7 @@ async fn run_job(run: Arc<Run>, todo: Todo) -> Outcome {
     match ledger::claim(&run.storage, &run.out, &note, attempt).await {
         Ok(Claim::Created) => {}
         Ok(Claim::Taken) => return Outcome::Taken { id, line },
-        Err(err) => return Outcome::Finished(failed(&err, None)),
+        Err(err) => return Outcome::Finished(Box::new(failed(&err, None))),
     }
     if let Ok(mut in_flight) = run.in_flight.lock() {
         in_flight.insert(id.clone(), (line, attempt));
@@ -405,7 +405,7 @@ async fn run_job(run: Arc<Run>, todo: Todo) -> Outcome {
     if let Ok(mut in_flight) = run.in_flight.lock() {
         in_flight.remove(&id);
     }
-    Outcome::Finished(record)
+    Outcome::Finished(Box::new(record))
 }
 
 fn base_record(id: &str, line: u64, attempt: u32, shard: &Shard, model: &str) -> Record {

@@ -102,6 +102,15 @@ impl Storage {
         Ok((store, path))
     }
 
+    /// The local store that does not fsync, for claims.
+    fn unsynced_local(&self) -> Arc<dyn ObjectStore> {
+        let mut stores = self.stores.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        stores
+            .entry("file://unsynced".into())
+            .or_insert_with(|| stores::local(false))
+            .clone()
+    }
+
     /// Reads a whole object, refusing one over `max_bytes`. http(s)
     /// locations are downloaded with msgflux-core's `InputLoader` (its size
     /// cap, timeout and redirect limit).
@@ -177,7 +186,10 @@ impl Storage {
     /// Writes an object only if none is there (put-if-absent): exactly one
     /// of any number of concurrent callers gets [`Claim::Created`].
     pub async fn create(&self, location: &Location, bytes: Bytes) -> Result<Claim, StorageError> {
-        let (store, path) = self.resolve(location)?;
+        let (mut store, path) = self.resolve(location)?;
+        if location.is_local() {
+            store = self.unsynced_local();
+        }
         let options = PutOptions::from(PutMode::Create);
         match store.put_opts(&path, PutPayload::from(bytes), options).await {
             Ok(_) => Ok(Claim::Created),

@@ -11,11 +11,18 @@ use object_store::ObjectStore;
 use crate::error::StorageError;
 use crate::location::Location;
 
+/// The local file system with or without fsync: results are synced (file
+/// and folder) before a write returns; claims, which only have to beat
+/// another writer, are not (what they would save is only lost with power).
+pub(crate) fn local(fsync: bool) -> Arc<dyn ObjectStore> {
+    Arc::new(object_store::local::LocalFileSystem::new().with_fsync(fsync))
+}
+
 /// The store that serves a location (its bucket, or every local path).
 pub(crate) fn build(location: &Location) -> Result<Arc<dyn ObjectStore>, StorageError> {
     let url = location.to_string();
     match location {
-        Location::Local(_) => Ok(Arc::new(object_store::local::LocalFileSystem::new().with_fsync(true))),
+        Location::Local(_) => Ok(local(true)),
         Location::Http(_) => Err(StorageError::ReadOnly { url }),
         Location::S3 { bucket, .. } => s3(&url, bucket),
         Location::Gcs { bucket, .. } => gcs(&url, bucket),

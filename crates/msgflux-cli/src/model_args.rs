@@ -14,8 +14,9 @@ use msgflux::{Capabilities, EditRequest, Error, Model, OptionValue, OutputSize, 
 #[derive(Debug, Clone, Args)]
 pub struct ModelArgs {
     /// The model, as PROVIDER/MODEL: local/patchmatch, openai/gpt-image-1, replicate/OWNER/NAME (see `msgflux providers`).
-    #[arg(long, short = 'm', value_name = "PROVIDER/MODEL")]
-    pub model: String,
+    // An `Option` only so that `batch status` can do without it; clap requires it everywhere else.
+    #[arg(long, short = 'm', value_name = "PROVIDER/MODEL", required = true)]
+    pub model: Option<String>,
 
     /// A provider option, checked against the model's option table (repeatable): --option quality=high.
     #[arg(long = "option", value_name = "KEY=VALUE", value_parser = crate::parse::key_value)]
@@ -61,7 +62,7 @@ impl ModelArgs {
     }
 
     fn build(&self) -> Result<Model> {
-        let mut builder = Model::builder(&self.model);
+        let mut builder = Model::builder(self.model.as_deref().unwrap_or_default());
         if let Some(var) = &self.api_key_env {
             let key = std::env::var(var).map_err(|_| {
                 Error::invalid(

@@ -138,9 +138,5 @@ pub async fn load(loader: &InputLoader, raw: &str, what: &str) -> Result<Decoded
 }
 
 async fn load_bytes(loader: &InputLoader, raw: &str, what: &str) -> Result<Vec<u8>> {
-    Ok(loader
-        .load(&files::input_from_arg(raw, None), what)
-        .await?
-        .bytes
-        .to_vec())
+    Ok(files::load_image(loader, raw, what).await?.bytes.to_vec())
 }

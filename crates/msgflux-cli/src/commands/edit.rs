@@ -2,13 +2,14 @@
 //! shown as they stream in, and optionally a before/after picture.
 
 use std::io::IsTerminal as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
 use futures::StreamExt as _;
 use indicatif::ProgressBar;
 use msgflux::{EditEvent, EditRequest, EditResponse, Error, GeneratedImage, ImageData, Model, Progress, Result};
+use msgflux_storage::{Location, Storage};
 use serde_json::{Value, json};
 
 use crate::commands::compare;
@@ -23,7 +24,8 @@ pub struct EditArgs {
     #[command(flatten)]
     pub model: ModelArgs,
 
-    /// An input image: a file or an http(s) URL. Repeat for models that take several; the mask applies to the first.
+    /// An input image: a file, an http(s) URL, or s3://, gs://, az://. Repeat for models that take several;
+    /// the mask applies to the first.
     #[arg(long = "image", short = 'i', required = true, value_name = "FILE|URL")]
     pub images: Vec<String>,
 
@@ -38,11 +40,12 @@ pub struct EditArgs {
     #[command(flatten)]
     pub request: RequestArgs,
 
-    /// Save results (and partial images) into this directory, atomically. Without it, URLs or base64 are printed.
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
+    /// Save results (and partial images) into this folder (or s3://, gs://, az:// prefix), each written whole.
+    /// Without it, URLs or base64 are printed.
+    #[arg(long, value_name = "DIR|URL")]
+    pub out: Option<String>,
 
-    /// Also write a before/after picture of each result into --out.
+    /// Also write a before/after picture of each result into --out (a local folder).
     #[arg(long, requires = "out")]
     pub compare: bool,
 }
@@ -51,7 +54,7 @@ pub struct EditArgs {
 struct Partial {
     index: u32,
     bytes: usize,
-    path: Option<PathBuf>,
+    path: Option<String>,
 }
 
 /// What the edit is doing while it waits: a spinner line on a terminal
@@ -94,13 +97,32 @@ impl Drop for ProgressLine {
 
 /// Runs the edit.
 pub async fn run(args: EditArgs, output: &Output) -> Result<Exit> {
+    let storage = Storage::new();
+    // A bad --out is refused before anything is sent.
+    let out = match &args.out {
+        Some(raw) => {
+            let out = files::location_arg("out", raw)?;
+            if args.compare && !out.is_local() {
+                return Err(Error::invalid("compare", "needs --out to be a local folder"));
+            }
+            storage
+                .check_writable(&out)
+                .await
+                .map_err(|err| files::storage_error("out", err))?;
+            Some(out)
+        }
+        None => None,
+    };
     let ConfiguredModel { model, options } = args.model.configure().await?;
-    let mut request = args
-        .request
-        .request(&args.prompt, &options, None)
-        .images(args.images.iter().map(|image| files::input_from_arg(image, None)));
+    let several = args.images.len() > 1;
+    let mut images = Vec::with_capacity(args.images.len());
+    for (i, image) in args.images.iter().enumerate() {
+        let what = if several { format!("image[{i}]") } else { "image".into() };
+        images.push(files::load_input(&storage, &files::input_from_arg(image, None), &what).await?);
+    }
+    let mut request = args.request.request(&args.prompt, &options, None).images(images);
     if let Some(mask) = &args.mask {
-        request = request.mask(files::input_from_arg(mask, None));
+        request = request.mask(files::load_input(&storage, &files::input_from_arg(mask, None), "mask").await?);
     }
     let timeout = args.request.timeout;
     if let Some(timeout) = timeout {
@@ -112,7 +134,7 @@ pub async fn run(args: EditArgs, output: &Output) -> Result<Exit> {
 
     let mut partials = Vec::new();
     let response = if model.capabilities().await?.streaming {
-        let streamed = stream_edit(&model, request, &stem, args.out.as_deref(), output, &mut partials);
+        let streamed = stream_edit(&model, request, &stem, (&storage, out.as_ref()), output, &mut partials);
         match timeout {
             Some(limit) => tokio::time::timeout(limit, streamed).await.unwrap_or_else(|_| {
                 Err(Error::Timeout {
@@ -129,13 +151,18 @@ pub async fn run(args: EditArgs, output: &Output) -> Result<Exit> {
     };
 
     progress.finish();
-    let saved = match &args.out {
-        Some(dir) => Some(response.save_all(dir, &format!("{stem}-edited")).await?),
+    let saved = match &out {
+        Some(out) => Some(
+            files::save_results(&storage, out, &format!("{stem}-edited"), &response)
+                .await?
+                .iter()
+                .map(|name| out.join(name).to_string())
+                .collect::<Vec<String>>(),
+        ),
         None => None,
     };
-    let comparisons = match (&saved, args.compare) {
-        (Some(paths), true) => {
-            let dir = args.out.as_deref().unwrap_or(Path::new("."));
+    let comparisons = match (&saved, args.compare, out.as_ref().and_then(Location::as_local)) {
+        (Some(paths), true, Some(dir)) => {
             let mut written = Vec::new();
             for (i, result) in paths.iter().enumerate() {
                 let name = if paths.len() == 1 {
@@ -144,6 +171,7 @@ pub async fn run(args: EditArgs, output: &Output) -> Result<Exit> {
                     format!("{stem}-compare-{i}.png")
                 };
                 let before = args.images[0].as_str();
+                let result = std::path::Path::new(result);
                 written.push(compare::write_before_after(before, result, args.mask.as_deref(), &dir.join(name)).await?);
             }
             written
@@ -160,7 +188,7 @@ async fn stream_edit(
     model: &Model,
     request: EditRequest,
     stem: &str,
-    out: Option<&Path>,
+    (storage, out): (&Storage, Option<&Location>),
     output: &Output,
     partials: &mut Vec<Partial>,
 ) -> Result<EditResponse> {
@@ -172,13 +200,14 @@ async fn stream_edit(
                 let bytes = image.bytes().await?;
                 let path = match out {
                     Some(dir) => {
-                        let name = format!("{stem}-partial-{index}.{}", files::extension_of(&bytes));
-                        Some(files::write_file(dir.join(name), bytes.clone()).await?)
+                        let target = dir.join(&format!("{stem}-partial-{index}.{}", files::extension_of(&bytes)));
+                        files::write(storage, &target, bytes.clone()).await?;
+                        Some(target.to_string())
                     }
                     None => None,
                 };
                 match &path {
-                    Some(path) => output.note(format!("partial image {index}: {}", path.display())),
+                    Some(path) => output.note(format!("partial image {index}: {path}")),
                     None => output.note(format!(
                         "partial image {index} received ({} bytes; --out DIR keeps partial images)",
                         bytes.len()
@@ -205,7 +234,7 @@ async fn stream_edit(
 fn report(
     model: &Model,
     response: &EditResponse,
-    saved: Option<&[PathBuf]>,
+    saved: Option<&[String]>,
     comparisons: &[PathBuf],
     partials: &[Partial],
     output: &Output,
@@ -252,7 +281,7 @@ fn report(
     }
 
     match saved {
-        Some(paths) => paths.iter().for_each(|path| output.line(path.display().to_string())),
+        Some(paths) => paths.iter().for_each(|path| output.line(path)),
         None => {
             for image in &response.images {
                 output.line(shown_result(image, output));

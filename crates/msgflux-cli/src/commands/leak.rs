@@ -41,10 +41,7 @@ pub async fn run(args: LeakArgs, output: &Output) -> Result<Exit> {
     let loader = InputLoader::default();
     let before = load(&loader, &args.before, "before").await?;
     let after = load(&loader, &args.after, "after").await?;
-    let mask_bytes = loader
-        .load(&files::input_from_arg(&args.mask, None), "mask")
-        .await?
-        .bytes;
+    let mask_bytes = files::load_image(&loader, &args.mask, "mask").await?.bytes;
     let threshold = args.threshold;
     let report = tokio::task::spawn_blocking(move || {
         let mask = Mask::decode(

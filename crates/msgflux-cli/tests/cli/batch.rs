@@ -8,7 +8,7 @@ use msgflux_emulators::openai::EMULATOR_KEY;
 use crate::common::{code, file_names, json_lines, msgflux, openai_emulator, stderr, stdout, write_mask, write_photo};
 
 /// A jobs directory with `img/a.png`, `img/b.png`, `img/c.png` (32x24) and `img/mask.png`.
-fn job_dir() -> tempfile::TempDir {
+pub fn job_dir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::create_dir(dir.path().join("img")).expect("mkdir");
     for name in ["a", "b", "c"] {
@@ -18,7 +18,7 @@ fn job_dir() -> tempfile::TempDir {
     dir
 }
 
-fn write_jobs(dir: &Path, name: &str, lines: &[&str]) -> PathBuf {
+pub fn write_jobs(dir: &Path, name: &str, lines: &[&str]) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, lines.join("\n") + "\n").expect("write jobs");
     path
@@ -28,7 +28,7 @@ fn job(id: &str, image: &str) -> String {
     format!(r#"{{"id": "{id}", "prompt": "remove the spot", "image": "img/{image}.png", "mask": "img/mask.png"}}"#)
 }
 
-fn manifest(out: &Path) -> Vec<serde_json::Value> {
+pub fn manifest(out: &Path) -> Vec<serde_json::Value> {
     std::fs::read_to_string(out.join("manifest.jsonl"))
         .unwrap_or_default()
         .lines()
@@ -53,7 +53,10 @@ fn a_batch_runs_every_job_saves_results_named_after_ids_and_records_them() {
     let out = dir.path().join("out");
     let output = local_batch(&jobs, &out).output().expect("run");
     assert_eq!(code(&output), 0, "{}", stderr(&output));
-    assert_eq!(file_names(&out), ["a.png", "b.png", "c.png", "manifest.jsonl"]);
+    assert_eq!(
+        file_names(&out),
+        [".msgflux", "a.png", "b.png", "c.png", "manifest.jsonl"]
+    );
     let records = manifest(&out);
     assert_eq!(records.len(), 3);
     assert!(
@@ -98,7 +101,10 @@ fn a_csv_jobs_file_works_like_jsonl() {
     let out = dir.path().join("out");
     let output = local_batch(&jobs, &out).output().expect("run");
     assert_eq!(code(&output), 0, "{}", stderr(&output));
-    assert_eq!(file_names(&out), ["first.png", "manifest.jsonl", "second.png"]);
+    assert_eq!(
+        file_names(&out),
+        [".msgflux", "first.png", "manifest.jsonl", "second.png"]
+    );
     let first = manifest(&out)
         .into_iter()
         .find(|r| r["id"] == "first")
@@ -120,7 +126,7 @@ fn a_failing_job_is_recorded_and_the_batch_goes_on_then_exits_4() {
         "{}",
         stderr(&output)
     );
-    assert_eq!(file_names(&out), ["a.png", "c.png", "manifest.jsonl"]);
+    assert_eq!(file_names(&out), [".msgflux", "a.png", "c.png", "manifest.jsonl"]);
     let failed = manifest(&out)
         .into_iter()
         .find(|r| r["id"] == "line-2")
@@ -301,7 +307,7 @@ fn wait_for_records(out: &Path, records: usize) {
 
 #[cfg(unix)]
 #[test]
-fn ctrl_c_stops_cleanly_and_a_rerun_resumes_where_it_stopped() {
+fn ctrl_c_stops_cleanly_records_the_job_in_flight_and_a_rerun_does_not_resend_it() {
     let emulator = openai_emulator();
     let dir = job_dir();
     let quick = r#"{"id": "quick", "prompt": "add a hat", "image": "img/a.png"}"#;
@@ -315,7 +321,15 @@ fn ctrl_c_stops_cleanly_and_a_rerun_resumes_where_it_stopped() {
             .arg("batch")
             .arg(jobs)
             .args(["-m", "openai/gpt-image-1", "--api-key-env", "MSGFLUX_TEST_OPENAI_KEY"])
-            .args(["--base-url", &emulator.base_url(), "--concurrency", "2", "--out"])
+            .args([
+                "--base-url",
+                &emulator.base_url(),
+                "--concurrency",
+                "2",
+                "--grace",
+                "0.05",
+                "--out",
+            ])
             .arg(&out)
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped());
@@ -332,24 +346,38 @@ fn ctrl_c_stops_cleanly_and_a_rerun_resumes_where_it_stopped() {
     let output = child.wait_with_output().expect("wait");
     assert_eq!(code(&output), 130, "{}", stderr(&output));
     assert!(
-        stdout(&output).contains("batch interrupted: 1 succeeded, 0 failed, 0 skipped (done earlier), 1 not run"),
+        stdout(&output).contains(
+            "batch interrupted: 1 succeeded, 0 failed, 0 skipped (done earlier), 0 not run, 1 interrupted in flight"
+        ),
         "{}",
         stdout(&output)
     );
     // Only whole files: the finished job's result and the manifest, no temporaries.
-    assert_eq!(file_names(&out), ["manifest.jsonl", "quick.png"]);
+    assert_eq!(file_names(&out), [".msgflux", "manifest.jsonl", "quick.png"]);
     let records = manifest(&out);
-    assert_eq!(records.len(), 1);
-    assert_eq!(
-        (records[0]["id"].as_str(), records[0]["status"].as_str()),
-        (Some("quick"), Some("succeeded"))
-    );
+    let statuses: Vec<(&str, &str)> = records
+        .iter()
+        .map(|r| (r["id"].as_str().unwrap_or(""), r["status"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(statuses, [("quick", "succeeded"), ("stuck", "interrupted")]);
 
-    // The rerun skips `quick` and runs only `stuck` (no longer stuck).
+    // The stuck request reached the provider, which may have billed it: a
+    // rerun reports it and sends nothing.
     let unstuck = r#"{"id": "stuck", "prompt": "add a scarf", "image": "img/b.png"}"#;
     let jobs = write_jobs(dir.path(), "jobs.jsonl", &[quick, unstuck]);
     let before = emulator.edit_count();
     let output = batch(&jobs).output().expect("rerun");
+    assert_eq!(code(&output), 4, "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("job stuck (line 2) was interrupted")
+            && stderr(&output).contains("--resend-interrupted"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(emulator.edit_count(), before);
+
+    // Asked explicitly, it is sent once more.
+    let output = batch(&jobs).arg("--resend-interrupted").output().expect("resend");
     assert_eq!(code(&output), 0, "{}", stderr(&output));
     assert_eq!(emulator.edit_count(), before + 1);
     assert_eq!(
@@ -360,5 +388,8 @@ fn ctrl_c_stops_cleanly_and_a_rerun_resumes_where_it_stopped() {
             .as_deref(),
         Some("add a scarf")
     );
-    assert_eq!(file_names(&out), ["manifest.jsonl", "quick.png", "stuck.png"]);
+    assert_eq!(
+        file_names(&out),
+        [".msgflux", "manifest.jsonl", "quick.png", "stuck.png"]
+    );
 }

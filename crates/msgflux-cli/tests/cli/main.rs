@@ -18,5 +18,6 @@ mod mask;
 mod prepare;
 mod providers;
 mod replicate;
+mod sharded;
 mod stability;
 mod usage;

@@ -1,28 +1,29 @@
 //! The jobs file: one job per JSONL line or CSV row, with a prompt, one or
-//! more images, an optional mask, `n` and `id`. Relative paths are taken
-//! against the jobs file's directory.
+//! more images, an optional mask, `n` and `id`. The file may be a path or in
+//! a store (`s3://`, `gs://`, `az://`, http(s)); relative names are taken
+//! against its folder, in the same store.
 //!
 //! A line that cannot be read becomes a failed job of its own (the batch goes
 //! on); a file that cannot be read at all, or two jobs with one id, stop the
 //! batch before anything runs.
 
 use std::collections::HashMap;
-use std::path::Path;
 
-use msgflux::{Error, ImageInput, Result};
+use msgflux::{Error, Result};
+use msgflux_storage::{Location, Storage, StorageError};
 use serde::Deserialize;
 
-use crate::files;
+use crate::files::{self, InputArg};
 
 /// One job, ready to run.
 #[derive(Debug, Clone)]
 pub struct Job {
     /// What to change.
     pub prompt: String,
-    /// Input images (paths resolved).
-    pub images: Vec<ImageInput>,
+    /// Input images (relative names resolved).
+    pub images: Vec<InputArg>,
     /// The mask (transparent = edit).
-    pub mask: Option<ImageInput>,
+    pub mask: Option<InputArg>,
     /// Number of variations, when the job sets it.
     pub n: Option<u32>,
 }
@@ -34,41 +35,52 @@ pub struct JobEntry {
     pub id: String,
     /// 1-based line number in the jobs file.
     pub line: u64,
+    /// What places the job in a shard: its id when it gives one, else its
+    /// line's content (never the line number alone).
+    pub key: String,
     /// The job, or the reason the line cannot run.
     pub job: Result<Job>,
 }
 
 /// Reads a `.jsonl` (or `.ndjson`, `.json`) or `.csv` jobs file.
-pub fn read_jobs(path: &Path) -> Result<Vec<JobEntry>> {
-    let text = std::fs::read_to_string(path).map_err(|err| match err.kind() {
-        std::io::ErrorKind::NotFound => Error::invalid("jobs", format!("file not found: {}", path.display())),
-        std::io::ErrorKind::InvalidData => Error::invalid("jobs", format!("{} is not UTF-8 text", path.display())),
-        _ => Error::io(path, err),
-    })?;
-    let base = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
+pub async fn read_jobs(storage: &Storage, location: &Location) -> Result<Vec<JobEntry>> {
+    let name = location.file_name().unwrap_or_default();
+    let ext = name
+        .rsplit_once('.')
+        .map(|(_, ext)| ext.to_ascii_lowercase())
         .unwrap_or_default();
-    let entries = match ext.as_str() {
-        "jsonl" | "ndjson" | "json" => parse_jsonl(&text, &base),
-        "csv" => parse_csv(&text, &base)?,
-        _ => {
-            return Err(Error::invalid(
-                "jobs",
-                format!(
-                    "{} must end in .jsonl or .csv (one job per line: prompt, image, optional mask, n, id)",
-                    path.display()
-                ),
-            ));
-        }
+    if !matches!(ext.as_str(), "jsonl" | "ndjson" | "json" | "csv") {
+        return Err(Error::invalid(
+            "jobs",
+            format!("{location} must end in .jsonl or .csv (one job per line: prompt, image, optional mask, n, id)"),
+        ));
+    }
+    let bytes = storage
+        .read(location, files::MAX_JOBS_BYTES)
+        .await
+        .map_err(|err| match err {
+            StorageError::NotFound { .. } => Error::invalid("jobs", format!("file not found: {location}")),
+            other => files::storage_error("jobs", other),
+        })?;
+    let text = String::from_utf8(bytes.to_vec())
+        .map_err(|_| Error::invalid("jobs", format!("{location} is not UTF-8 text")))?;
+    let base = location.parent();
+    let entries = if ext == "csv" {
+        parse_csv(&text, &base)?
+    } else {
+        parse_jsonl(&text, &base)
     };
     check_unique_ids(&entries)?;
     Ok(entries)
+}
+
+/// The shard key of a job: its own id, or its line's content.
+fn key_of(id: &str, explicit: bool, content: &str) -> String {
+    if explicit {
+        format!("id:{id}")
+    } else {
+        format!("content:{}", content.trim())
+    }
 }
 
 /// One JSONL line.
@@ -93,7 +105,7 @@ enum OneOrMany {
     Many(Vec<String>),
 }
 
-fn parse_jsonl(text: &str, base: &Path) -> Vec<JobEntry> {
+fn parse_jsonl(text: &str, base: &Location) -> Vec<JobEntry> {
     let mut entries = Vec::new();
     for (index, raw) in text.lines().enumerate() {
         let line = index as u64 + 1;
@@ -107,12 +119,18 @@ fn parse_jsonl(text: &str, base: &Path) -> Vec<JobEntry> {
                 entries.push(JobEntry {
                     id: default_id(line),
                     line,
+                    key: key_of("", false, raw),
                     job: Err(Error::invalid(param(), format!("not valid JSON: {err}"))),
                 });
                 continue;
             }
         };
         let (id, id_error) = id_of(value.get("id"), line);
+        let key = key_of(
+            &id,
+            value.get("id").is_some_and(|v| !v.is_null()) && id_error.is_none(),
+            raw,
+        );
         let job = match id_error {
             Some(err) => Err(err),
             None => serde_json::from_value::<JsonJob>(value)
@@ -130,14 +148,14 @@ fn parse_jsonl(text: &str, base: &Path) -> Vec<JobEntry> {
                     n: job.n,
                 }),
         };
-        entries.push(JobEntry { id, line, job });
+        entries.push(JobEntry { id, line, key, job });
     }
     entries
 }
 
 const CSV_COLUMNS: &[&str] = &["prompt", "image", "mask", "n", "id"];
 
-fn parse_csv(text: &str, base: &Path) -> Result<Vec<JobEntry>> {
+fn parse_csv(text: &str, base: &Location) -> Result<Vec<JobEntry>> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .trim(csv::Trim::All)
@@ -173,6 +191,7 @@ fn parse_csv(text: &str, base: &Path) -> Result<Vec<JobEntry>> {
                 entries.push(JobEntry {
                     id: default_id(line),
                     line,
+                    key: key_of("", false, &format!("line {line}: {err}")),
                     job: Err(Error::invalid(format!("job on line {line}"), err.to_string())),
                 });
                 continue;
@@ -181,6 +200,11 @@ fn parse_csv(text: &str, base: &Path) -> Result<Vec<JobEntry>> {
         let line = record.position().map_or(index as u64 + 2, |p| p.line());
         let cell = |col: Option<usize>| col.and_then(|c| record.get(c)).filter(|v| !v.is_empty());
         let (id, id_error) = id_of(cell(id_col).map(|v| serde_json::Value::String(v.into())).as_ref(), line);
+        let key = key_of(
+            &id,
+            cell(id_col).is_some() && id_error.is_none(),
+            &record.iter().collect::<Vec<_>>().join(","),
+        );
         let job = match (id_error, cell(n_col).map(str::parse::<u32>)) {
             (Some(err), _) => Err(err),
             (None, Some(Err(_))) => Err(Error::invalid(
@@ -200,7 +224,7 @@ fn parse_csv(text: &str, base: &Path) -> Result<Vec<JobEntry>> {
                 }),
             },
         };
-        entries.push(JobEntry { id, line, job });
+        entries.push(JobEntry { id, line, key, job });
     }
     Ok(entries)
 }
@@ -260,8 +284,15 @@ fn check_unique_ids(entries: &[JobEntry]) -> Result<()> {
 mod tests {
     use super::*;
 
+    use msgflux::ImageInput;
+    use std::path::Path;
+
+    fn jobs_dir() -> Location {
+        Location::Local("/jobs".into())
+    }
+
     fn jsonl(text: &str) -> Vec<JobEntry> {
-        parse_jsonl(text, Path::new("/jobs"))
+        parse_jsonl(text, &jobs_dir())
     }
 
     #[test]
@@ -269,8 +300,8 @@ mod tests {
         let entries = jsonl(r#"{"prompt": "p", "image": "a.png", "mask": "m.png", "n": 2, "id": "shoe"}"#);
         let job = entries[0].job.as_ref().expect("job");
         assert_eq!(entries[0].id, "shoe");
-        assert!(matches!(&job.images[0], ImageInput::Path(p) if p == Path::new("/jobs/a.png")));
-        assert!(matches!(&job.mask, Some(ImageInput::Path(p)) if p == Path::new("/jobs/m.png")));
+        assert!(matches!(&job.images[0], InputArg::Ready(ImageInput::Path(p)) if p == Path::new("/jobs/a.png")));
+        assert!(matches!(&job.mask, Some(InputArg::Ready(ImageInput::Path(p))) if p == Path::new("/jobs/m.png")));
         assert_eq!(job.n, Some(2));
     }
 
@@ -326,7 +357,7 @@ mod tests {
 
     #[test]
     fn a_csv_row_gives_a_job() {
-        let entries = parse_csv("prompt,image,mask,n,id\nmake it red,a.png,,3,car\n", Path::new("/jobs")).expect("csv");
+        let entries = parse_csv("prompt,image,mask,n,id\nmake it red,a.png,,3,car\n", &jobs_dir()).expect("csv");
         let job = entries[0].job.as_ref().expect("job");
         assert_eq!((entries[0].id.as_str(), entries[0].line), ("car", 2));
         assert!(job.mask.is_none());
@@ -334,13 +365,23 @@ mod tests {
     }
 
     #[test]
+    fn the_shard_key_is_the_id_or_else_the_content_not_the_line() {
+        let entries = jsonl(
+            "{\"prompt\": \"p\", \"image\": \"a.png\", \"id\": \"shoe\"}\n\n{\"prompt\": \"p\", \"image\": \"b.png\"}",
+        );
+        let moved = jsonl("\n\n\n{\"prompt\": \"p\", \"image\": \"b.png\"}");
+        assert_eq!(entries[0].key, "id:shoe");
+        assert_eq!(entries[1].key, moved[0].key);
+    }
+
+    #[test]
     fn an_unknown_csv_column_stops_the_batch() {
-        let err = parse_csv("prompt,image,colour\n", Path::new(".")).expect_err("unknown column");
+        let err = parse_csv("prompt,image,colour\n", &jobs_dir()).expect_err("unknown column");
         assert!(err.to_string().contains("unknown CSV column `colour`"), "{err}");
     }
 
     #[test]
     fn a_csv_without_an_image_column_stops_the_batch() {
-        assert!(parse_csv("prompt,mask\n", Path::new(".")).is_err());
+        assert!(parse_csv("prompt,mask\n", &jobs_dir()).is_err());
     }
 }

@@ -1,22 +1,31 @@
-//! The batch manifest, `<out>/manifest.jsonl`: one JSON line per finished
-//! job (id, line, status, outputs, error, cost), appended as each job ends.
+//! A batch manifest: one JSON line per finished job (id, attempt, status,
+//! outputs, error, cost), written by the worker that ran it.
 //!
-//! Consistency: a job's output files are written (atomically) before its
-//! record, each record is appended whole in one write and synced, and a torn
-//! last line from a killed run is skipped on reading and fenced off by a
-//! newline before the next append. So every `succeeded` record names files
-//! that exist, and a rerun skips exactly the jobs that finished.
+//! Where: `<out>/manifest.jsonl` for a batch without `--shard`, and
+//! `<out>/.msgflux/manifests/<shard>.<run>.jsonl` for each run of each shard
+//! (a run writes only its own, so two workers never overwrite each other's).
+//!
+//! How: a local manifest is appended to, one whole line per record, synced
+//! (a torn last line from a killed run is skipped on reading and fenced off
+//! by a newline before the next append). An object store has no append: the
+//! run's manifest is rewritten whole, atomically, at most once a second and
+//! at the end; the claims (`ledger`) cover what a kill loses in between.
 
-use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
-use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use msgflux::{Error, Result};
+use msgflux_storage::{Location, Storage};
 use serde::{Deserialize, Serialize};
 
-/// The manifest's file name inside the output directory.
+use crate::files;
+
+/// The manifest of a batch without `--shard`, at the top of the output.
 pub const MANIFEST_FILE: &str = "manifest.jsonl";
+
+/// How often a manifest in an object store is rewritten while a batch runs.
+const REWRITE_EVERY: Duration = Duration::from_secs(1);
 
 /// How a job ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,8 +33,10 @@ pub const MANIFEST_FILE: &str = "manifest.jsonl";
 pub enum Status {
     /// Its results are saved.
     Succeeded,
-    /// It failed; a rerun tries it again.
+    /// It failed; a rerun tries it again unless the failure may have been billed.
     Failed,
+    /// It was abandoned while its request was in flight: it may have been billed.
+    Interrupted,
 }
 
 /// Why a job failed.
@@ -38,6 +49,9 @@ pub struct JobError {
     /// The provider's request id, when there was one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+    /// The provider may have done (and billed) the work although no result was saved.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub maybe_billed: bool,
 }
 
 /// One finished job.
@@ -47,9 +61,16 @@ pub struct Record {
     pub id: String,
     /// Its line in the jobs file.
     pub line: u64,
+    /// Which claim of the job this record closes (1 for the first run; 0 in
+    /// manifests written before claims existed).
+    #[serde(default)]
+    pub attempt: u32,
+    /// The shard that ran it (`all`, `3-of-8`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<String>,
     /// How it ended.
     pub status: Status,
-    /// Result files, relative to the output directory.
+    /// Result files, relative to the output folder.
     #[serde(default)]
     pub outputs: Vec<String>,
     /// Why it failed.
@@ -69,87 +90,168 @@ pub struct Record {
     /// When it finished, in seconds since the Unix epoch.
     #[serde(default)]
     pub finished_at: u64,
+    /// Found done from its claim and its results after the worker that ran
+    /// it died before recording it (its cost is then unknown).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub recovered: bool,
 }
 
-/// The manifest of one output directory, open for appending.
+impl Record {
+    /// True when the job may have been billed without a saved result.
+    pub fn maybe_billed(&self) -> bool {
+        self.status == Status::Interrupted || self.error.as_ref().is_some_and(|e| e.maybe_billed)
+    }
+}
+
+/// Records read from manifest text; `unreadable` holds the 1-based numbers
+/// of lines that are not records (torn by a killed run).
+#[derive(Debug, Default)]
+pub struct Parsed {
+    /// The records, in order.
+    pub records: Vec<Record>,
+    /// Lines that could not be read.
+    pub unreadable: Vec<u64>,
+}
+
+/// Reads manifest text.
+pub fn parse(text: &str) -> Parsed {
+    let mut parsed = Parsed::default();
+    for (index, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<Record>(line) {
+            Ok(record) => parsed.records.push(record),
+            Err(_) => parsed.unreadable.push(index as u64 + 1),
+        }
+    }
+    parsed
+}
+
+/// The manifest this run writes to.
 #[derive(Debug)]
-pub struct Manifest {
-    path: PathBuf,
-    dir: PathBuf,
-    file: File,
-    latest: HashMap<String, Record>,
-    unreadable_lines: Vec<u64>,
+pub struct ManifestLog {
+    location: Location,
+    sink: Sink,
 }
 
-impl Manifest {
-    /// Opens (or creates) `<dir>/manifest.jsonl` and reads what earlier runs recorded.
-    pub fn open(dir: &Path) -> Result<Self> {
-        std::fs::create_dir_all(dir).map_err(|err| Error::io(dir, err))?;
-        let path = dir.join(MANIFEST_FILE);
-        let mut file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(&path)
-            .map_err(|err| Error::io(&path, err))?;
-        let mut text = String::new();
-        file.read_to_string(&mut text).map_err(|err| Error::io(&path, err))?;
-        let mut latest = HashMap::new();
-        let mut unreadable_lines = Vec::new();
-        for (index, line) in text.lines().enumerate() {
-            if line.trim().is_empty() {
-                continue;
-            }
-            match serde_json::from_str::<Record>(line) {
-                Ok(record) => {
-                    latest.insert(record.id.clone(), record);
+#[derive(Debug)]
+enum Sink {
+    /// A local file, appended to.
+    Append(File),
+    /// An object, rewritten whole: every line, whether they are all written, when last written.
+    Rewrite {
+        storage: Storage,
+        text: String,
+        dirty: bool,
+        written: Instant,
+    },
+}
+
+impl ManifestLog {
+    /// Opens the manifest at `location` for this run, keeping what earlier
+    /// runs wrote there (returned parsed).
+    pub async fn open(storage: &Storage, location: Location) -> Result<(Self, Parsed)> {
+        match location.as_local() {
+            Some(path) => {
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir).map_err(|err| Error::io(dir, err))?;
                 }
-                Err(_) => unreadable_lines.push(index as u64 + 1),
+                let mut file = OpenOptions::new()
+                    .read(true)
+                    .append(true)
+                    .create(true)
+                    .open(path)
+                    .map_err(|err| Error::io(path, err))?;
+                let mut text = String::new();
+                file.read_to_string(&mut text).map_err(|err| Error::io(path, err))?;
+                // A run killed mid-append leaves a torn last line: fence it off so the
+                // next record starts on a line of its own.
+                if !text.is_empty() && !text.ends_with('\n') {
+                    file.seek(SeekFrom::End(0)).map_err(|err| Error::io(path, err))?;
+                    file.write_all(b"\n").map_err(|err| Error::io(path, err))?;
+                }
+                let parsed = parse(&text);
+                Ok((
+                    Self {
+                        location,
+                        sink: Sink::Append(file),
+                    },
+                    parsed,
+                ))
+            }
+            None => {
+                let bytes = storage
+                    .read_optional(&location, files::MAX_JOBS_BYTES)
+                    .await
+                    .map_err(|err| files::storage_error("manifest", err))?;
+                let text = bytes
+                    .map(|b| String::from_utf8_lossy(&b).into_owned())
+                    .unwrap_or_default();
+                let parsed = parse(&text);
+                Ok((
+                    Self {
+                        location,
+                        sink: Sink::Rewrite {
+                            storage: storage.clone(),
+                            text,
+                            dirty: false,
+                            written: Instant::now(),
+                        },
+                    },
+                    parsed,
+                ))
             }
         }
-        // A run killed mid-append leaves a torn last line: fence it off so the
-        // next record starts on a line of its own.
-        if !text.is_empty() && !text.ends_with('\n') {
-            file.seek(SeekFrom::End(0)).map_err(|err| Error::io(&path, err))?;
-            file.write_all(b"\n").map_err(|err| Error::io(&path, err))?;
-        }
-        Ok(Self {
-            path,
-            dir: dir.to_path_buf(),
-            file,
-            latest,
-            unreadable_lines,
-        })
     }
 
-    /// The manifest's path.
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// Where it is.
+    pub fn location(&self) -> &Location {
+        &self.location
     }
 
-    /// Lines of the manifest that could not be read (torn by a killed run); they are ignored.
-    pub fn unreadable_lines(&self) -> &[u64] {
-        &self.unreadable_lines
-    }
-
-    /// The record of a job that already succeeded and whose outputs are all still there.
-    pub fn finished(&self, id: &str) -> Option<&Record> {
-        self.latest.get(id).filter(|record| {
-            record.status == Status::Succeeded
-                && !record.outputs.is_empty()
-                && record.outputs.iter().all(|name| self.dir.join(name).is_file())
-        })
-    }
-
-    /// Appends a record as one whole line and syncs it to disk.
-    pub fn append(&mut self, record: Record) -> Result<()> {
-        let mut line = serde_json::to_string(&record).map_err(|err| Error::io(&self.path, err.into()))?;
+    /// Adds a record: appended and synced locally; for an object store,
+    /// rewritten when the last rewrite is a second old.
+    pub async fn append(&mut self, record: &Record) -> Result<()> {
+        let mut line = serde_json::to_string(record).map_err(|err| Error::io(self.location.to_string(), err.into()))?;
         line.push('\n');
-        self.file
-            .write_all(line.as_bytes())
-            .and_then(|_| self.file.sync_data())
-            .map_err(|err| Error::io(&self.path, err))?;
-        self.latest.insert(record.id.clone(), record);
+        match &mut self.sink {
+            Sink::Append(file) => {
+                let path = self.location.to_string();
+                file.write_all(line.as_bytes())
+                    .and_then(|_| file.sync_data())
+                    .map_err(|err| Error::io(path, err))
+            }
+            Sink::Rewrite {
+                text, dirty, written, ..
+            } => {
+                text.push_str(&line);
+                *dirty = true;
+                if written.elapsed() >= REWRITE_EVERY {
+                    self.flush().await?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Writes what is not written yet (a no-op for a local manifest).
+    pub async fn flush(&mut self) -> Result<()> {
+        if let Sink::Rewrite {
+            storage,
+            text,
+            dirty,
+            written,
+        } = &mut self.sink
+            && *dirty
+        {
+            storage
+                .write(&self.location, text.clone().into())
+                .await
+                .map_err(|err| files::storage_error("manifest", err))?;
+            *dirty = false;
+            *written = Instant::now();
+        }
         Ok(())
     }
 }
@@ -158,75 +260,67 @@ impl Manifest {
 mod tests {
     use super::*;
 
-    fn record(id: &str, status: Status, outputs: &[&str]) -> Record {
+    fn record(id: &str, status: Status) -> Record {
         Record {
             id: id.into(),
             line: 1,
+            attempt: 1,
+            shard: None,
             status,
-            outputs: outputs.iter().map(|s| s.to_string()).collect(),
+            outputs: vec![format!("{id}.png")],
             error: None,
             cost_usd: None,
             request_id: None,
             model: "local/telea".into(),
             elapsed_ms: Some(1),
             finished_at: 0,
+            recovered: false,
         }
     }
 
-    #[test]
-    fn a_succeeded_job_with_its_outputs_is_finished() {
+    #[tokio::test]
+    async fn records_appended_to_a_local_manifest_are_read_back() {
         let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(dir.path().join("a.png"), b"png").expect("write");
-        let mut manifest = Manifest::open(dir.path()).expect("open");
-        manifest
-            .append(record("a", Status::Succeeded, &["a.png"]))
-            .expect("append");
-        let reopened = Manifest::open(dir.path()).expect("reopen");
-        assert!(reopened.finished("a").is_some());
+        let location = Location::Local(dir.path().join(MANIFEST_FILE));
+        let storage = Storage::new();
+        let (mut log, _) = ManifestLog::open(&storage, location.clone()).await.expect("open");
+        log.append(&record("a", Status::Succeeded)).await.expect("append");
+        let (_, parsed) = ManifestLog::open(&storage, location).await.expect("reopen");
+        assert_eq!(parsed.records, [record("a", Status::Succeeded)]);
+    }
+
+    #[tokio::test]
+    async fn a_torn_last_line_is_skipped_and_fenced_off() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join(MANIFEST_FILE);
+        std::fs::write(&path, "{\"id\": \"a\", \"sta").expect("write");
+        let storage = Storage::new();
+        let (mut log, parsed) = ManifestLog::open(&storage, Location::Local(path.clone()))
+            .await
+            .expect("open");
+        assert_eq!(parsed.unreadable, [1]);
+        log.append(&record("b", Status::Succeeded)).await.expect("append");
+        let reread = parse(&std::fs::read_to_string(&path).expect("read"));
+        assert_eq!((reread.records.len(), reread.unreadable), (1, vec![1]));
     }
 
     #[test]
-    fn a_failed_job_is_not_finished() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let mut manifest = Manifest::open(dir.path()).expect("open");
-        manifest.append(record("a", Status::Failed, &[])).expect("append");
-        assert!(Manifest::open(dir.path()).expect("reopen").finished("a").is_none());
+    fn an_interrupted_job_and_a_failure_after_sending_may_have_been_billed() {
+        assert!(record("a", Status::Interrupted).maybe_billed());
+        let mut timed_out = record("b", Status::Failed);
+        timed_out.error = Some(JobError {
+            message: "timed out".into(),
+            kind: "timeout".into(),
+            request_id: None,
+            maybe_billed: true,
+        });
+        assert!(timed_out.maybe_billed());
+        assert!(!record("c", Status::Failed).maybe_billed());
     }
 
     #[test]
-    fn a_succeeded_job_whose_output_was_deleted_runs_again() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let mut manifest = Manifest::open(dir.path()).expect("open");
-        manifest
-            .append(record("a", Status::Succeeded, &["a.png"]))
-            .expect("append");
-        assert!(Manifest::open(dir.path()).expect("reopen").finished("a").is_none());
-    }
-
-    #[test]
-    fn the_latest_record_of_a_job_wins() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(dir.path().join("a.png"), b"png").expect("write");
-        let mut manifest = Manifest::open(dir.path()).expect("open");
-        manifest.append(record("a", Status::Failed, &[])).expect("append");
-        manifest
-            .append(record("a", Status::Succeeded, &["a.png"]))
-            .expect("append");
-        assert!(Manifest::open(dir.path()).expect("reopen").finished("a").is_some());
-    }
-
-    #[test]
-    fn a_torn_last_line_is_ignored_and_fenced_off() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(dir.path().join("b.png"), b"png").expect("write");
-        std::fs::write(dir.path().join(MANIFEST_FILE), "{\"id\": \"a\", \"sta").expect("write");
-        let mut manifest = Manifest::open(dir.path()).expect("open");
-        assert_eq!(manifest.unreadable_lines(), &[1]);
-        manifest
-            .append(record("b", Status::Succeeded, &["b.png"]))
-            .expect("append");
-        let reopened = Manifest::open(dir.path()).expect("reopen");
-        assert!(reopened.finished("b").is_some());
-        assert_eq!(reopened.unreadable_lines(), &[1]);
+    fn a_record_from_before_claims_reads_as_attempt_zero() {
+        let old = r#"{"id":"a","line":1,"status":"succeeded","outputs":["a.png"],"model":"local/telea"}"#;
+        assert_eq!(parse(old).records[0].attempt, 0);
     }
 }

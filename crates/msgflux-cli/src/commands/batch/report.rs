@@ -3,10 +3,10 @@
 //! with `--json`), a line per finished job, and the summary. With `--json`
 //! every finished job and the summary are JSON lines on stdout.
 
-use std::path::Path;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use msgflux_storage::Location;
 use serde_json::json;
 
 use super::manifest::{Record, Status};
@@ -23,18 +23,26 @@ pub struct Summary {
     pub failed: usize,
     /// Jobs skipped because an earlier run finished them.
     pub skipped: usize,
+    /// Jobs abandoned in flight by this run (they may have been billed).
+    pub interrupted: usize,
+    /// Jobs an earlier run left in flight or failed after sending, not sent again.
+    pub uncertain: usize,
+    /// Jobs another worker had claimed.
+    pub taken: usize,
     /// Summed cost estimate of this run's jobs, in US dollars.
     pub cost_usd: f64,
     /// Succeeded jobs whose provider reported no cost.
     pub without_cost: usize,
-    /// True when Ctrl-C stopped the batch.
-    pub interrupted: bool,
+    /// True when a signal stopped the batch.
+    pub stopped: bool,
 }
 
 impl Summary {
-    /// Jobs neither finished nor skipped (cancelled or never started, after Ctrl-C).
+    /// Jobs neither finished nor skipped (never started, after a signal).
     pub fn not_run(&self) -> usize {
-        self.total.saturating_sub(self.succeeded + self.failed + self.skipped)
+        self.total.saturating_sub(
+            self.succeeded + self.failed + self.skipped + self.interrupted + self.uncertain + self.taken,
+        )
     }
 
     fn count(&mut self, record: &Record) {
@@ -47,6 +55,7 @@ impl Summary {
                 }
             }
             Status::Failed => self.failed += 1,
+            Status::Interrupted => self.interrupted += 1,
         }
     }
 }
@@ -56,13 +65,13 @@ impl Summary {
 pub struct BatchReport {
     bar: ProgressBar,
     output: Output,
-    out_dir: std::path::PathBuf,
+    out: Location,
     summary: Summary,
 }
 
 impl BatchReport {
     /// Starts the view for `to_run` jobs of `total`, `skipped` of which an earlier run finished.
-    pub fn start(output: &Output, out_dir: &Path, total: usize, to_run: usize, skipped: usize) -> Self {
+    pub fn start(output: &Output, out: &Location, total: usize, to_run: usize, skipped: usize) -> Self {
         let bar = if output.is_json() {
             ProgressBar::hidden()
         } else {
@@ -84,7 +93,7 @@ impl BatchReport {
         Self {
             bar,
             output: *output,
-            out_dir: out_dir.to_path_buf(),
+            out: out.clone(),
             summary: Summary {
                 total,
                 skipped,
@@ -97,16 +106,24 @@ impl BatchReport {
     pub fn finished(&mut self, record: &Record) {
         self.summary.count(record);
         let output = self.output;
-        let out_dir = self.out_dir.clone();
+        let out = &self.out;
         self.bar.suspend(|| match record.status {
             Status::Succeeded => {
                 for name in &record.outputs {
-                    output.line(out_dir.join(name).display().to_string());
+                    output.line(out.join(name).to_string());
                 }
             }
-            Status::Failed => {
+            Status::Failed | Status::Interrupted => {
                 let error = record.error.as_ref().map_or("unknown error", |e| e.message.as_str());
-                output.note(format!("job {} (line {}) failed: {error}", record.id, record.line));
+                let billed = if record.maybe_billed() {
+                    " (it may have been billed: a rerun does not send it again without --resend-interrupted)"
+                } else {
+                    ""
+                };
+                output.note(format!(
+                    "job {} (line {}) failed: {error}{billed}",
+                    record.id, record.line
+                ));
             }
         });
         output.json_line(&json!({ "event": "job", "job": record }));
@@ -116,16 +133,50 @@ impl BatchReport {
         self.bar.inc(1);
     }
 
+    /// A job an earlier run left uncertain (in flight when it died, or a
+    /// failure after sending): reported, not sent again.
+    pub fn uncertain(&mut self, id: &str, line: u64, attempt: u32, record: Option<&Record>) {
+        self.summary.uncertain += 1;
+        let why = match record {
+            Some(record) => record
+                .error
+                .as_ref()
+                .map_or("it failed after sending".to_string(), |e| e.message.clone()),
+            None => "claimed with no record: its worker stopped with the request in flight, or another worker is \
+                     running it now"
+                .to_string(),
+        };
+        self.warn(&format!(
+            "job {id} (line {line}) was interrupted (attempt {attempt}: {why}); it may have been billed, so it is \
+             not sent again (--resend-interrupted sends it)"
+        ));
+        self.output
+            .json_line(&json!({ "event": "uncertain", "id": id, "line": line, "attempt": attempt, "record": record }));
+    }
+
+    /// A job another worker had claimed.
+    pub fn taken(&mut self, id: &str, line: u64) {
+        self.summary.taken += 1;
+        let output = self.output;
+        self.bar.suspend(|| {
+            output.note(format!(
+                "job {id} (line {line}) is claimed by another worker; skipping it"
+            ))
+        });
+        output.json_line(&json!({ "event": "taken", "id": id, "line": line }));
+        self.bar.inc(1);
+    }
+
     /// A warning that does not stop the batch.
     pub fn warn(&self, text: &str) {
         self.bar.suspend(|| self.output.warn(text));
     }
 
     /// Ends the view and prints the summary.
-    pub fn finish(self, interrupted: bool, manifest: &Path) -> Summary {
+    pub fn finish(self, stopped: bool, manifest: &Location) -> Summary {
         self.bar.finish_and_clear();
         let summary = Summary {
-            interrupted,
+            stopped,
             ..self.summary
         };
         let cost = if summary.succeeded == summary.without_cost {
@@ -138,16 +189,29 @@ impl BatchReport {
         } else {
             format!("estimated cost ${:.4}", summary.cost_usd)
         };
-        let head = if interrupted { "batch interrupted" } else { "batch done" };
+        let head = if stopped { "batch interrupted" } else { "batch done" };
+        let mut extra = String::new();
+        for (count, what) in [
+            (summary.interrupted, "interrupted in flight (may have been billed)"),
+            (
+                summary.uncertain,
+                "left uncertain by an earlier run (may have been billed; not sent)",
+            ),
+            (summary.taken, "claimed by another worker"),
+        ] {
+            if count > 0 {
+                extra.push_str(&format!(", {count} {what}"));
+            }
+        }
         self.output.line(format!(
-            "{head}: {} succeeded, {} failed, {} skipped (done earlier), {} not run; {cost}",
+            "{head}: {} succeeded, {} failed, {} skipped (done earlier), {} not run{extra}; {cost}",
             summary.succeeded,
             summary.failed,
             summary.skipped,
             summary.not_run()
         ));
-        self.output.line(format!("manifest: {}", manifest.display()));
-        if interrupted || summary.failed > 0 {
+        self.output.line(format!("manifest: {manifest}"));
+        if stopped || summary.failed > 0 {
             self.output
                 .note("rerun the same command to resume: finished jobs are skipped, failed ones run again");
         }
@@ -160,8 +224,11 @@ impl BatchReport {
             "not_run": summary.not_run(),
             "cost_usd": summary.cost_usd,
             "jobs_without_cost": summary.without_cost,
-            "interrupted": interrupted,
-            "manifest": manifest,
+            "interrupted": stopped,
+            "interrupted_in_flight": summary.interrupted,
+            "uncertain": summary.uncertain,
+            "taken": summary.taken,
+            "manifest": manifest.to_string(),
         }));
         summary
     }

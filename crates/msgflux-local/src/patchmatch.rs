@@ -267,12 +267,6 @@ pub(crate) fn complete(
     let choice = finest.best_copies();
     finest.copy_from(&choice);
     finest.correct_seam(&choice);
-    if let Some(kappa) = std::env::var("MSGFLUX_PM_KAPPA")
-        .ok()
-        .and_then(|v| v.parse::<f32>().ok())
-    {
-        finest.blend_smooth_regions(kappa);
-    }
     *raster = finest.raster;
     Ok(())
 }
@@ -511,95 +505,6 @@ impl Level {
             let p = (y0 + i / bw) * w + x0 + i % bw;
             for (v, d) in self.raster.pixel_mut(p).iter_mut().zip(&difference[i * c..(i + 1) * c]) {
                 *v = (f32::from(*v) + d).round().clamp(0.0, 255.0) as u8;
-            }
-        }
-    }
-}
-
-impl Level {
-    /// Blends a smooth (harmonic) fill over the copied one where the known
-    /// surroundings carry little texture: weight of the copy
-    /// `E / (E + kappa)`, with `E` the local gradient energy of the known
-    /// pixels around the hole, spread into it by a membrane.
-    fn blend_smooth_regions(&mut self, kappa: f32) {
-        let (w, h, c) = (self.raster.width, self.raster.height, self.raster.channels);
-        let r = self.field.radius;
-        let Some((x0, y0, x1, y1)) = bounding_box(&self.hole, w, h) else {
-            return;
-        };
-        let grow = r + 1;
-        let (x0, y0, x1, y1) = (
-            x0.saturating_sub(grow),
-            y0.saturating_sub(grow),
-            (x1 + grow).min(w),
-            (y1 + grow).min(h),
-        );
-        let (bw, bh) = (x1 - x0, y1 - y0);
-        let hole = &self.hole;
-        let at = |i: usize| (y0 + i / bw) * w + x0 + i % bw;
-        let unknown: Vec<bool> = (0..bw * bh).map(|i| hole[at(i)]).collect();
-        // Gradient energy of each known pixel whose right and lower neighbours are known.
-        let mut energy = vec![0f32; bw * bh];
-        let mut has = vec![false; bw * bh];
-        for i in 0..bw * bh {
-            let (bx, by) = (i % bw, i / bw);
-            if unknown[i] || bx + 1 >= bw || by + 1 >= bh || unknown[i + 1] || unknown[i + bw] {
-                continue;
-            }
-            let (p, right, down) = (at(i), at(i + 1), at(i + bw));
-            let mut e = 0f32;
-            for k in 0..c {
-                let v = f32::from(self.raster.data[p * c + k]);
-                let dx = f32::from(self.raster.data[right * c + k]) - v;
-                let dy = f32::from(self.raster.data[down * c + k]) - v;
-                e += dx * dx + dy * dy;
-            }
-            energy[i] = e / c as f32;
-            has[i] = true;
-        }
-        // Local mean over a patch-sized window, known pixels only, at the known pixels near the hole.
-        let mut fixed = vec![false; bw * bh];
-        let mut local = vec![0f32; bw * bh];
-        for i in 0..bw * bh {
-            if unknown[i] {
-                continue;
-            }
-            let (bx, by) = (i % bw, i / bw);
-            let near = (by.saturating_sub(1)..(by + 2).min(bh))
-                .any(|yy| (bx.saturating_sub(1)..(bx + 2).min(bw)).any(|xx| unknown[yy * bw + xx]));
-            if !near {
-                continue;
-            }
-            let (mut sum, mut count) = (0f32, 0f32);
-            for yy in by.saturating_sub(r)..(by + r + 1).min(bh) {
-                for xx in bx.saturating_sub(r)..(bx + r + 1).min(bw) {
-                    if has[yy * bw + xx] {
-                        sum += energy[yy * bw + xx];
-                        count += 1.0;
-                    }
-                }
-            }
-            if count > 0.0 {
-                local[i] = sum / count;
-                fixed[i] = true;
-            }
-        }
-        membrane::extend(&mut local, &fixed, &unknown, bw, bh, 1, SEAM_RELAXATIONS);
-        // The smooth fill: the known pixels along the border, extended harmonically.
-        let mut smooth = vec![0f32; bw * bh * c];
-        for i in (0..bw * bh).filter(|&i| fixed[i]) {
-            for k in 0..c {
-                smooth[i * c + k] = f32::from(self.raster.data[at(i) * c + k]);
-            }
-        }
-        membrane::extend(&mut smooth, &fixed, &unknown, bw, bh, c, 4 * SEAM_RELAXATIONS);
-        for i in (0..bw * bh).filter(|&i| unknown[i]) {
-            let alpha = local[i] / (local[i] + kappa);
-            let p = at(i);
-            for k in 0..c {
-                let copy = f32::from(self.raster.data[p * c + k]);
-                let v = alpha * copy + (1.0 - alpha) * smooth[i * c + k];
-                self.raster.data[p * c + k] = v.round().clamp(0.0, 255.0) as u8;
             }
         }
     }

@@ -14,6 +14,8 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 "$VENV/bin/pip" install --quiet --upgrade pillow "pyvips[binary]" numpy
 
+# vipsthumbnail (libvips' own command) is compared too when present; Debian's is libvips-tools.
+command -v vipsthumbnail >/dev/null || { apt-get update -qq && apt-get install -y -qq libvips-tools >/dev/null; } || true
 TARGET="${CARGO_TARGET_DIR:-target}"
 cargo build --release -p msgflux-image --example bench
 # The CLI with no provider compiled in: `msgflux prepare` needs none.

@@ -12,10 +12,16 @@ mkdir -p "$WORK"
 if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV"
 fi
-"$VENV/bin/pip" install --quiet --upgrade pillow
+"$VENV/bin/pip" install --quiet --upgrade pillow "pyvips[binary]" numpy
 
+# vipsthumbnail (libvips' own command) is compared too when present; Debian's is libvips-tools.
+command -v vipsthumbnail >/dev/null || { apt-get update -qq && apt-get install -y -qq libvips-tools >/dev/null; } || true
+TARGET="${CARGO_TARGET_DIR:-target}"
 cargo build --release -p msgflux-image --example bench
-BIN=target/release/examples/bench
+# The CLI with no provider compiled in: `msgflux prepare` needs none.
+cargo build --release -p msgflux-cli --no-default-features
+BIN="$TARGET/release/examples/bench"
+MSGFLUX="$TARGET/release/msgflux"
 
 PHOTO="$WORK/photo-12mp.jpg"
 if [ ! -f "$PHOTO" ]; then
@@ -27,3 +33,7 @@ OURS_1T=$(RAYON_NUM_THREADS=1 "$BIN" "$PHOTO" "$WORK" "$RUNS")
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "input: $PHOTO ($(stat -c %s "$PHOTO") bytes)"
 "$VENV/bin/python" bench/image/bench.py compare "$PHOTO" "$WORK" "$RUNS" "$OURS" "$OURS_1T"
+
+echo
+echo "whole process (process start to file written), against libvips and Pillow:"
+"$VENV/bin/python" bench/image/process.py "$MSGFLUX" "$WORK" "$RUNS"

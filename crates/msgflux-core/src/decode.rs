@@ -158,6 +158,20 @@ pub fn decode_oriented(
     })
 }
 
+/// Runs `work`, a decode of untrusted `format` bytes by third-party code,
+/// turning a panic inside it into a decode error naming `what`: the guard
+/// every decode here runs under, for decoders called from other crates
+/// (msgflux-image's reduced-scale JPEG decode).
+///
+/// ```
+/// use msgflux_core::{ImageFormat, kit::guarded_decode};
+/// let err = guarded_decode::<()>(ImageFormat::Jpeg, "image", || panic!("bad huffman table")).unwrap_err();
+/// assert!(err.to_string().contains("the JPEG decoder failed on malformed data"), "{err}");
+/// ```
+pub fn guarded_decode<T>(format: ImageFormat, what: &str, work: impl FnOnce() -> Result<T>) -> Result<T> {
+    guarded(format, what, work)
+}
+
 /// The decoders are third-party code fed with hostile bytes; a panic in one of
 /// them must become an error for this input, not bring the caller down.
 fn guarded<T>(format: ImageFormat, what: &str, work: impl FnOnce() -> Result<T>) -> Result<T> {

@@ -3,6 +3,8 @@
 
 // Safe decoding: sniffing, limits before allocation, EXIF orientation.
 mod decode;
+// JPEG decoding at 1/2, 1/4 or 1/8 scale in the DCT domain, for prepare.
+mod decode_reduced;
 // Encoding and the settings stepped through to meet a byte budget.
 mod encode;
 // Rectangles, fit modes and the placement shared by an image and its mask.

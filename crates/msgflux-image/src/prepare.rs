@@ -12,6 +12,7 @@ use msgflux_core::{
 use serde::{Deserialize, Serialize};
 
 use crate::decode::{Decoded, decode};
+use crate::decode_reduced::decode_jpeg_reduced;
 use crate::encode::{EncodeSetting, encode};
 use crate::geometry::{CropAnchor, Fit, PadFill, Placement, Rect};
 use crate::mask::Mask;
@@ -360,11 +361,34 @@ pub fn prepare_bytes(
     target: &PrepareTarget,
     limits: &DecodeLimits,
 ) -> Result<Prepared> {
-    let decoded = decode(image, limits, "image")?;
+    let (decoded, full) = decode_for(image, limits, target)?;
     let mask = mask
         .map(|bytes| Mask::decode(bytes, MaskConvention::TransparentIsEdit, limits, "mask"))
         .transpose()?;
-    prepare_decoded(&decoded, image, mask.as_ref(), target)
+    prepare_decoded(&decoded, full, image, mask.as_ref(), target)
+}
+
+/// Decodes `bytes` for `target`, returning the pixels and the full upright
+/// size. A JPEG whose whole area is scaled down to half a side or less
+/// ([`Fit::Stretch`], [`Fit::Pad`]) is decoded at a reduced scale
+/// ([`decode_jpeg_reduced`]): on the 12-megapixel benchmark that is most
+/// of the time saved (docs/benchmarks/image.md). A crop keeps the full
+/// decode, whose pixels its window is measured in.
+fn decode_for(bytes: &[u8], limits: &DecodeLimits, target: &PrepareTarget) -> Result<(Decoded, Size)> {
+    let whole_area = !matches!(target.fit, Fit::Crop(_));
+    if whole_area && ImageFormat::sniff(bytes) == Some(ImageFormat::Jpeg) {
+        let needed = |full: Size| {
+            Placement::fit(full, target.canvas_for(full), target.fit, None)
+                .dest
+                .size()
+        };
+        if let Some(reduced) = decode_jpeg_reduced(bytes, limits, "image", needed)? {
+            return Ok((reduced.decoded, reduced.full));
+        }
+    }
+    let decoded = decode(bytes, limits, "image")?;
+    let full = decoded.size();
+    Ok((decoded, full))
 }
 
 /// The inputs of a provider request, prepared.
@@ -412,7 +436,7 @@ pub fn prepare_loaded(
     target: &PrepareTarget,
 ) -> Result<PreparedInputs> {
     let limits = DecodeLimits::default();
-    let decoded = decode(&image.bytes, &limits, "image")?;
+    let (decoded, full) = decode_for(&image.bytes, &limits, target)?;
     let mask_pixels = mask
         .map(|m| Mask::decode(&m.bytes, MaskConvention::TransparentIsEdit, &limits, "mask"))
         .transpose()?;
@@ -420,7 +444,7 @@ pub fn prepare_loaded(
         mask_convention: MaskConvention::TransparentIsEdit,
         ..target.clone()
     };
-    let prepared = prepare_decoded(&decoded, &image.bytes, mask_pixels.as_ref(), &target)?;
+    let prepared = prepare_decoded(&decoded, full, &image.bytes, mask_pixels.as_ref(), &target)?;
     let new_image = if prepared.report.unchanged() {
         image.clone()
     } else {
@@ -445,9 +469,16 @@ pub fn prepare_loaded(
     })
 }
 
-fn prepare_decoded(decoded: &Decoded, file: &[u8], mask: Option<&Mask>, target: &PrepareTarget) -> Result<Prepared> {
+/// `full` is the image's upright size, which `decoded` has unless it was decoded at a reduced scale.
+fn prepare_decoded(
+    decoded: &Decoded,
+    full: Size,
+    file: &[u8],
+    mask: Option<&Mask>,
+    target: &PrepareTarget,
+) -> Result<Prepared> {
     let original = ImageSummary {
-        size: decoded.size(),
+        size: full,
         format: Some(decoded.format),
         bytes: Some(file.len() as u64),
         has_alpha: decoded.has_alpha(),
@@ -482,7 +513,15 @@ fn prepare_decoded(decoded: &Decoded, file: &[u8], mask: Option<&Mask>, target: 
             },
         });
     }
-    prepare_pixels(&decoded.image, original, decoded.orientation, mask, target)
+    let mut prepared = prepare_pixels(&decoded.image, original, decoded.orientation, mask, target)?;
+    if decoded.size() != full {
+        let line = format!(
+            "decoded the JPEG at a reduced scale ({}) before resizing",
+            decoded.size()
+        );
+        prepared.report.changes.insert(0, line);
+    }
+    Ok(prepared)
 }
 
 fn check_mask_size(mask: Option<&Mask>, size: Size) -> Result<()> {
@@ -674,12 +713,23 @@ impl<'a> Source<'a> {
     }
 
     fn place(&self, placement: &Placement, fill: PadFill) -> Result<RgbaImage> {
+        let (width, height) = match self {
+            Self::Rgb(rgb) => rgb.dimensions(),
+            Self::Rgba(rgba) => rgba.dimensions(),
+        };
+        // A source decoded at a reduced scale is the whole image, smaller
+        // (`decode_for` reduces only when the placement takes the whole area).
+        let region = if Size::new(width, height) == placement.source_size {
+            placement.source
+        } else {
+            Rect::new(0, 0, width, height)
+        };
         let scaled = match self {
             Self::Rgb(rgb) => {
-                let scaled = resize_rgb(rgb, placement.source, placement.dest.size(), Filter::Lanczos3)?;
+                let scaled = resize_rgb(rgb, region, placement.dest.size(), Filter::Lanczos3)?;
                 DynamicImage::ImageRgb8(scaled).into_rgba8()
             }
-            Self::Rgba(rgba) => resize_rgba(rgba, placement.source, placement.dest.size(), Filter::Lanczos3)?,
+            Self::Rgba(rgba) => resize_rgba(rgba, region, placement.dest.size(), Filter::Lanczos3)?,
         };
         Ok(placement.paste_on_canvas(scaled, fill))
     }

@@ -7,6 +7,8 @@ use msgflux_image::{
     Fit, Mask, PadFill, PrepareTarget, Rect, Stroke, composite_back, crop_to_mask, decode, leak_report, prepare,
 };
 
+use crate::psnr;
+
 fn photo(name: &str) -> DynamicImage {
     let bytes = std::fs::read(format!("{}/../../assets/{name}", env!("CARGO_MANIFEST_DIR"))).expect("photo");
     decode(&bytes, &DecodeLimits::default(), name).expect("decode").image
@@ -68,17 +70,6 @@ fn composite_back_undoes_a_pad_fit() {
     let out = composite_back(&original, &answer, &mask, Some(&prepared.report.placement), 0.0).expect("composite");
     let psnr = psnr(&original.to_rgba8(), &out);
     assert!(psnr > 25.0, "PSNR {psnr:.1} dB: the padding was not cut away");
-}
-
-fn psnr(a: &RgbaImage, b: &RgbaImage) -> f64 {
-    let mse = a
-        .as_raw()
-        .iter()
-        .zip(b.as_raw())
-        .map(|(&p, &q)| (p as f64 - q as f64).powi(2))
-        .sum::<f64>()
-        / a.as_raw().len() as f64;
-    10.0 * (255.0f64 * 255.0 / mse.max(1e-9)).log10()
 }
 
 #[test]

@@ -7,6 +7,8 @@ use image::{DynamicImage, GrayAlphaImage, GrayImage, ImageBuffer, LumaA, Rgb, Rg
 use msgflux_core::{DecodeLimits, Error, ImageFormat, MaskConvention, Size};
 use msgflux_image::{Mask, Orientation, PrepareTarget, convert_mask, decode, decode_file, prepare_bytes};
 
+use crate::exif_orientation;
+
 fn asset(name: &str) -> Vec<u8> {
     std::fs::read(format!("{}/../../assets/{name}", env!("CARGO_MANIFEST_DIR"))).expect("sample photo")
 }
@@ -68,21 +70,6 @@ fn png_header_only(width: u32, height: u32, depth: u8) -> Vec<u8> {
     );
     png_chunk(&mut out, b"IEND", &[]);
     out
-}
-
-/// An EXIF block holding one tag: the orientation.
-fn exif_orientation(value: u16) -> Vec<u8> {
-    let mut exif = b"Exif\0\0".to_vec();
-    exif.extend_from_slice(b"II*\0");
-    exif.extend_from_slice(&8u32.to_le_bytes());
-    exif.extend_from_slice(&1u16.to_le_bytes());
-    exif.extend_from_slice(&0x0112u16.to_le_bytes());
-    exif.extend_from_slice(&3u16.to_le_bytes());
-    exif.extend_from_slice(&1u32.to_le_bytes());
-    exif.extend_from_slice(&value.to_le_bytes());
-    exif.extend_from_slice(&[0, 0]);
-    exif.extend_from_slice(&0u32.to_le_bytes());
-    exif
 }
 
 /// A 40x20 JPEG, red on the left half and blue on the right, tagged with an EXIF orientation.

@@ -1,0 +1,131 @@
+//! JPEG decoding at a reduced scale ("shrink on load", as libvips and
+//! libjpeg's `scale_denom` do): the inverse DCT of each 8x8 block produces
+//! 4x4, 2x2 or 1x1 pixels directly, so a 12-megapixel photo headed for
+//! 1024x1024 never exists at full size. Entropy decoding is the same; the
+//! inverse DCT, colour conversion and the memory for pixels shrink by the
+//! square of the factor, and the resize after it has a quarter of the input.
+//!
+//! The same safety rules as [`decode`](crate::decode()): limits are checked
+//! against the full-size header before anything is allocated, the EXIF
+//! orientation is applied, and a panic in the decoder becomes an error.
+//! Pixel formats this path does not convert itself (CMYK, 16-bit), and
+//! files this decoder cannot read, return `None`: the caller decodes at
+//! full size as before.
+
+use std::io::Cursor;
+
+use image::metadata::Orientation;
+use image::{DynamicImage, GrayImage, RgbImage};
+use jpeg_decoder::{Decoder, PixelFormat};
+use msgflux_core::{DecodeLimits, Error, ImageFormat, Result, Size};
+
+use crate::decode::Decoded;
+
+/// A JPEG decoded at a reduced scale, and the size it has in full.
+pub(crate) struct Reduced {
+    /// The reduced pixels, upright.
+    pub(crate) decoded: Decoded,
+    /// The full size, upright.
+    pub(crate) full: Size,
+}
+
+/// Decodes JPEG `bytes` at the smallest scale (1/8, 1/4 or 1/2 of each
+/// side, dividing both sides exactly) that still gives at least the size
+/// `at_least` returns for the full upright size, or `None` when no
+/// reduction applies (the full size is needed, no such scale exists, or
+/// the pixel format is one the full decoder converts: CMYK, 16-bit).
+pub(crate) fn decode_jpeg_reduced(
+    bytes: &[u8],
+    limits: &DecodeLimits,
+    what: &str,
+    at_least: impl FnOnce(Size) -> Size,
+) -> Result<Option<Reduced>> {
+    // Size, orientation and the refusal of an oversized header come from
+    // the same header reader as every other decode.
+    let header = msgflux_core::kit::read_header(bytes, ImageFormat::Jpeg, what)?;
+    let full = Size::new(header.width, header.height);
+    check_limits(full, limits, what)?;
+    let wanted = at_least(full);
+    // At least half of a side must go, or the full decoder is as good.
+    if wanted.width * 2 > full.width || wanted.height * 2 > full.height {
+        return Ok(None);
+    }
+    let reduced = msgflux_core::kit::guarded_decode(ImageFormat::Jpeg, what, || {
+        let mut decoder = Decoder::new(Cursor::new(bytes));
+        decoder.set_max_decoding_buffer_size(usize::try_from(limits.max_alloc).unwrap_or(usize::MAX));
+        decoder.read_info().map_err(|e| Error::decode(what, e))?;
+        let Some(info) = decoder.info() else {
+            return Ok(None);
+        };
+        if !matches!(info.pixel_format, PixelFormat::L8 | PixelFormat::RGB24) {
+            return Ok(None);
+        }
+        // The decoder scales the stored (not upright) image.
+        let upright_is_stored = u32::from(info.width) == full.width && u32::from(info.height) == full.height;
+        let (want_w, want_h) = if upright_is_stored {
+            (wanted.width, wanted.height)
+        } else {
+            (wanted.height, wanted.width)
+        };
+        // The largest of 8, 4, 2 that keeps both sides at least the wanted
+        // ones (the decoder's own choice only promises that for one side)
+        // and divides both: a partial last block would add padding pixels
+        // to the reduced image and shift everything resampled from it (1001
+        // pixels at 1/4 came out 251 wide, 32 dB from the full decode).
+        let (stored_w, stored_h) = (u32::from(info.width), u32::from(info.height));
+        let Some(divisor) = [8u32, 4, 2]
+            .into_iter()
+            .find(|d| stored_w % d == 0 && stored_h % d == 0 && stored_w / d >= want_w && stored_h / d >= want_h)
+        else {
+            return Ok(None);
+        };
+        let side = |v: u32| u16::try_from(v / divisor).unwrap_or(u16::MAX);
+        let (w, h) = decoder
+            .scale(side(stored_w), side(stored_h))
+            .map_err(|e| Error::decode(what, e))?;
+        let (w, h) = (u32::from(w), u32::from(h));
+        if (w, h) == (stored_w, stored_h) || w < want_w || h < want_h {
+            return Ok(None);
+        }
+        let pixels = decoder.decode().map_err(|e| Error::decode(what, e))?;
+        let short = || Error::decode(what, format!("the reduced JPEG decode gave fewer pixels than {w}x{h}"));
+        let mut image = match info.pixel_format {
+            PixelFormat::L8 => DynamicImage::ImageLuma8(GrayImage::from_raw(w, h, pixels).ok_or_else(short)?),
+            _ => DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, pixels).ok_or_else(short)?),
+        };
+        let orientation = header.orientation;
+        if orientation != Orientation::NoTransforms {
+            image.apply_orientation(orientation);
+        }
+        Ok(Some(Reduced {
+            decoded: Decoded {
+                image,
+                format: ImageFormat::Jpeg,
+                orientation,
+                file_bytes: bytes.len() as u64,
+            },
+            full,
+        }))
+    });
+    // A file this decoder cannot read (or panics on) goes to the full
+    // decoder, which is more tolerant of damaged files and reports its own error.
+    Ok(reduced.unwrap_or(None))
+}
+
+/// The rule of the full decoder, applied to the full size: a file is
+/// accepted or refused the same way whichever path decodes it.
+fn check_limits(full: Size, limits: &DecodeLimits, what: &str) -> Result<()> {
+    let pixel_bytes = u64::from(full.width) * u64::from(full.height) * 3;
+    if full.width.max(full.height) > limits.max_side || pixel_bytes > limits.max_alloc {
+        return Err(Error::invalid(
+            what,
+            format!(
+                "exceeds the decoding limits ({full} needs {pixel_bytes} bytes of pixel memory; at most {0}x{0} \
+                 pixels and {1} MB of pixel memory)",
+                limits.max_side,
+                limits.max_alloc / (1024 * 1024)
+            ),
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,158 @@
+//! Prepare decodes a JPEG that shrinks to half a side or less at a reduced
+//! scale: the result matches the full decode's, whatever the JPEG holds.
+
+use image::RgbaImage;
+use msgflux_core::{DecodeLimits, Size};
+use msgflux_image::{CropAnchor, Fit, PrepareTarget, Prepared, decode, prepare, prepare_bytes};
+
+use crate::{exif_orientation, psnr};
+
+/// Photo-like content: smooth gradients, an edge and fine stripes.
+fn scene(x: u32, y: u32) -> [u8; 3] {
+    let stripe = if (x + 2 * y) % 13 < 5 { 40 } else { 0 };
+    let edge = if x * 3 > y * 4 { 60 } else { 0 };
+    [
+        (x / 4 % 200 + stripe) as u8,
+        (y / 3 % 180 + edge) as u8,
+        ((x + y) / 5 % 220) as u8,
+    ]
+}
+
+fn jpeg(width: u16, height: u16, color: jpeg_encoder::ColorType, progressive: bool, app1: Option<Vec<u8>>) -> Vec<u8> {
+    let channels = match color {
+        jpeg_encoder::ColorType::Luma => 1,
+        jpeg_encoder::ColorType::Cmyk => 4,
+        _ => 3,
+    };
+    let mut pixels = Vec::with_capacity(width as usize * height as usize * channels);
+    for y in 0..u32::from(height) {
+        for x in 0..u32::from(width) {
+            let [r, g, b] = scene(x, y);
+            match channels {
+                1 => pixels.push(g),
+                4 => pixels.extend_from_slice(&[255 - r, 255 - g, 255 - b, 0]),
+                _ => pixels.extend_from_slice(&[r, g, b]),
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let mut encoder = jpeg_encoder::Encoder::new(&mut out, 92);
+    encoder.set_progressive(progressive);
+    if let Some(segment) = app1 {
+        encoder.add_app_segment(1, segment).expect("app1");
+    }
+    encoder.encode(&pixels, width, height, color).expect("jpeg");
+    out
+}
+
+fn rgb_jpeg(width: u16, height: u16) -> Vec<u8> {
+    jpeg(width, height, jpeg_encoder::ColorType::Rgb, false, None)
+}
+
+fn target(width: u32, height: u32) -> PrepareTarget {
+    PrepareTarget::new().with_size(Size::new(width, height))
+}
+
+/// Prepared from the bytes (the reduced path when it applies) and from a full decode (never reduced).
+fn both_ways(bytes: &[u8], target: &PrepareTarget) -> (Prepared, RgbaImage) {
+    let limits = DecodeLimits::default();
+    let reduced = prepare_bytes(bytes, None, target, &limits).expect("prepare the bytes");
+    let full = decode(bytes, &limits, "image").expect("decode");
+    let reference = prepare(&full.image, None, target).expect("prepare the full decode");
+    (reduced, reference.image)
+}
+
+fn was_reduced(prepared: &Prepared) -> bool {
+    prepared.report.changes.iter().any(|c| c.contains("reduced scale"))
+}
+
+#[test]
+fn a_jpeg_shrunk_to_a_quarter_is_decoded_at_a_reduced_scale_and_matches_the_full_decode() {
+    let (prepared, reference) = both_ways(&rgb_jpeg(1024, 768), &target(256, 192));
+    assert!(was_reduced(&prepared), "{}", prepared.report);
+    let db = psnr(&prepared.image, &reference);
+    assert!(db > 35.0, "PSNR against the full decode {db:.1} dB");
+    assert_eq!(
+        prepared.report.original.size,
+        Size::new(1024, 768),
+        "the report keeps the file's size"
+    );
+}
+
+#[test]
+fn sides_that_are_not_a_multiple_of_the_block_size_still_match() {
+    // 1002x666: even, but neither a multiple of 8 nor of the 16-pixel colour blocks.
+    let (prepared, reference) = both_ways(&rgb_jpeg(1002, 666), &target(250, 166));
+    assert!(was_reduced(&prepared), "{}", prepared.report);
+    assert_eq!(prepared.image.dimensions(), (250, 166));
+    let db = psnr(&prepared.image, &reference);
+    assert!(db > 35.0, "PSNR against the full decode {db:.1} dB");
+}
+
+#[test]
+fn a_side_no_scale_divides_is_decoded_in_full() {
+    // 1001 pixels at 1/4 would need a padded last block, shifting the resampled image.
+    let (prepared, reference) = both_ways(&rgb_jpeg(1001, 667), &target(250, 166));
+    assert!(!was_reduced(&prepared), "{}", prepared.report);
+    assert_eq!(prepared.image, reference);
+}
+
+#[test]
+fn a_greyscale_jpeg_is_reduced_and_stays_grey() {
+    let bytes = jpeg(800, 600, jpeg_encoder::ColorType::Luma, false, None);
+    let (prepared, reference) = both_ways(&bytes, &target(200, 150));
+    assert!(was_reduced(&prepared), "{}", prepared.report);
+    assert!(
+        prepared
+            .image
+            .pixels()
+            .all(|p| p[0] == p[1] && p[1] == p[2] && p[3] == 255)
+    );
+    assert!(psnr(&prepared.image, &reference) > 35.0);
+}
+
+#[test]
+fn a_progressive_jpeg_is_reduced_and_matches_the_full_decode() {
+    let bytes = jpeg(960, 640, jpeg_encoder::ColorType::Rgb, true, None);
+    let (prepared, reference) = both_ways(&bytes, &target(240, 160));
+    assert!(was_reduced(&prepared), "{}", prepared.report);
+    assert!(psnr(&prepared.image, &reference) > 35.0);
+}
+
+#[test]
+fn a_cmyk_jpeg_is_decoded_in_full_with_the_right_colours() {
+    let bytes = jpeg(640, 480, jpeg_encoder::ColorType::Cmyk, false, None);
+    let (prepared, reference) = both_ways(&bytes, &target(160, 120));
+    assert!(!was_reduced(&prepared), "{}", prepared.report);
+    assert_eq!(prepared.image, reference);
+}
+
+#[test]
+fn the_exif_orientation_is_applied_to_a_reduced_decode() {
+    // Stored 800x400 landscape, orientation 6 (rotate 90 clockwise): upright 400x800.
+    let bytes = jpeg(800, 400, jpeg_encoder::ColorType::Rgb, false, Some(exif_orientation(6)));
+    let (prepared, reference) = both_ways(&bytes, &target(100, 200));
+    assert!(was_reduced(&prepared), "{}", prepared.report);
+    assert_eq!(prepared.report.original.size, Size::new(400, 800));
+    assert!(
+        prepared.report.changes.iter().any(|c| c.contains("EXIF orientation")),
+        "{}",
+        prepared.report
+    );
+    assert!(psnr(&prepared.image, &reference) > 35.0);
+}
+
+#[test]
+fn a_jpeg_shrunk_by_less_than_half_is_decoded_in_full() {
+    let (prepared, reference) = both_ways(&rgb_jpeg(600, 400), &target(400, 300));
+    assert!(!was_reduced(&prepared), "{}", prepared.report);
+    assert_eq!(prepared.image, reference);
+}
+
+#[test]
+fn a_crop_decodes_in_full_because_its_window_is_in_full_size_pixels() {
+    let crop = target(128, 128).with_fit(Fit::Crop(CropAnchor::Center));
+    let (prepared, reference) = both_ways(&rgb_jpeg(1024, 512), &crop);
+    assert!(!was_reduced(&prepared), "{}", prepared.report);
+    assert_eq!(prepared.image, reference);
+}

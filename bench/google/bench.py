@@ -15,7 +15,8 @@ def main() -> None:
     os.makedirs(out_dir, exist_ok=True)
     client = genai.Client(
         api_key=os.environ["GEMINI_API_KEY"],
-        http_options=types.HttpOptions(base_url=os.environ["GOOGLE_GEMINI_BASE_URL"]),
+        # The endpoint msgflux calls (v1beta), whatever version the SDK defaults to.
+        http_options=types.HttpOptions(base_url=os.environ["GOOGLE_GEMINI_BASE_URL"], api_version="v1beta"),
     )
     image = open(image_path, "rb").read()
     config = types.GenerateContentConfig(response_modalities=["TEXT", "IMAGE"])

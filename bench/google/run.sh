@@ -7,7 +7,7 @@
 # network but pip. Every run is a fresh emulator that checks each request
 # against Google's contract and that exactly EDITS paid requests arrived.
 #
-# Usage: bash bench/google/run.sh [EDITS] [ROUNDS]   (defaults 50, 3)
+# Usage: GENAI_VERSION=1.30.0 bash bench/google/run.sh [EDITS] [ROUNDS]   (defaults 50, 3; see docs/providers/google.md for why 1.30.0)
 # Not a test: CI does not run it. The lead copies the figures to docs/benchmarks.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -83,6 +83,17 @@ fn model_rules(model: &str) -> Option<ModelRules> {
     })
 }
 
+/// A `bytes` field as proto3's JSON mapping reads it: standard or URL-safe
+/// base64, padded or not (Google's SDKs send URL-safe).
+fn proto_bytes(text: &str) -> Result<Vec<u8>, base64::DecodeError> {
+    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    BASE64
+        .decode(text)
+        .or_else(|_| URL_SAFE.decode(text))
+        .or_else(|_| STANDARD_NO_PAD.decode(text))
+        .or_else(|_| URL_SAFE_NO_PAD.decode(text))
+}
+
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
@@ -329,7 +340,7 @@ fn service_rules(state: &EmulatorState, api: Api, model: &str, json: &Value, pro
             }
             if let Some(blob) = part.get("inlineData") {
                 let mime = blob["mimeType"].as_str().unwrap_or("");
-                match BASE64.decode(blob["data"].as_str().unwrap_or("")) {
+                match proto_bytes(blob["data"].as_str().unwrap_or("")) {
                     Ok(bytes) => {
                         inline_bytes += bytes.len();
                         check_image(&format!("parts[{i}].inlineData"), mime, &bytes, problems);
@@ -870,5 +881,16 @@ async fn file(State(state): State<Shared>, Path(id): Path<String>, headers: Head
             ),
             &[],
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn inline_data_may_be_url_safe_base64_as_proto3_json_allows() {
+        let bytes = vec![0xfb_u8, 0xff, 0xbf];
+        assert_eq!(super::proto_bytes("-_-_").expect("url-safe"), bytes);
+        assert_eq!(super::proto_bytes("+/+/").expect("standard"), bytes);
+        assert!(super::proto_bytes("not base64!").is_err());
     }
 }

@@ -173,6 +173,8 @@ describe('the studio', () => {
       [WIDTH, HEIGHT],
       'the open image stays',
     );
+    // Leave the field, so the next steps' keyboard shortcuts reach the page.
+    await page.locator('#url').blur();
   });
 
   test('paints a mask with the brush and a rectangle, with keyboard shortcuts', async () => {

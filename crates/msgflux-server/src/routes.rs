@@ -352,15 +352,8 @@ async fn fetch_input(State(state): State<Arc<AppState>>, request: Request) -> Re
         }
         Err(other) => return Err(ApiError::from(other)),
     };
-    let pixels = u64::from(image.width) * u64::from(image.height);
-    if pixels > state.limits.max_pixels {
-        return Err(ApiError::invalid(
-            "url",
-            format!(
-                "is {}x{} ({pixels} pixels); this gateway takes at most {} pixels per image",
-                image.width, image.height, state.limits.max_pixels
-            ),
-        ));
+    if let Some(over) = over_pixel_budget(&state, &image, "url") {
+        return Err(all_violations(vec![over]));
     }
     Ok((
         [
@@ -370,6 +363,20 @@ async fn fetch_input(State(state): State<Arc<AppState>>, request: Request) -> Re
         image.bytes,
     )
         .into_response())
+}
+
+/// The broken rule of an input above the gateway's pixel budget, if it is.
+fn over_pixel_budget(state: &AppState, image: &LoadedImage, param: &str) -> Option<msgflux_core::Violation> {
+    let pixels = u64::from(image.width) * u64::from(image.height);
+    (pixels > state.limits.max_pixels).then(|| {
+        msgflux_core::Violation::new(
+            param,
+            format!(
+                "is {}x{} ({pixels} pixels); this gateway takes at most {} pixels per image",
+                image.width, image.height, state.limits.max_pixels
+            ),
+        )
+    })
 }
 
 /// A validated request, ready for the model.
@@ -410,15 +417,8 @@ async fn load_inputs(state: &AppState, model: &Model, wire: WireEdit) -> Result<
         };
         match loader.load(&input, &param).await {
             Ok(image) => {
-                let pixels = u64::from(image.width) * u64::from(image.height);
-                if pixels > state.limits.max_pixels {
-                    violations.push(msgflux_core::Violation::new(
-                        &param,
-                        format!(
-                            "is {}x{} ({pixels} pixels); this gateway takes at most {} pixels per image",
-                            image.width, image.height, state.limits.max_pixels
-                        ),
-                    ));
+                if let Some(over) = over_pixel_budget(state, &image, &param) {
+                    violations.push(over);
                 } else if param == "mask" {
                     mask = Some(image);
                 } else {

@@ -7,6 +7,8 @@ against the same emulator (which sets OPENAI_BASE_URL and OPENAI_API_KEY):
 
     bench.py sequential EDITS IMAGE MASK              OpenAI(), one edit after another (after one warm-up edit)
     bench.py batch EDITS CONCURRENCY IMAGE MASK       AsyncOpenAI() + asyncio.Semaphore + gather
+    bench.py files EDITS IMAGE MASK OUT               like sequential, and each result saved to OUT/<i>.png
+                                                      (bench/openai/batch.sh: against `msgflux batch`)
     bench.py fault READ_TIMEOUT_S IMAGE MASK [MAX_RETRIES]
                                                       one edit, OpenAI(timeout=...), default retries unless given
     bench.py report RESULTS.jsonl                     the table of a run
@@ -79,6 +81,30 @@ def sequential(edits, image_path, mask_path):
     meter = Meter()
     for _ in range(edits):
         result_bytes = png_of(edit())
+    return meter.finish(edits, result_bytes=result_bytes)
+
+
+def files(edits, image_path, mask_path, out_dir):
+    """What a Python user writes to save edits: one after another, each
+    result decoded and written to its own file (after one warm-up edit)."""
+    import os
+    from openai import OpenAI
+
+    client = OpenAI()
+    os.makedirs(out_dir, exist_ok=True)
+
+    def edit(i):
+        with open(image_path, "rb") as image, open(mask_path, "rb") as mask:
+            result = client.images.edit(**edit_args(image, mask))
+        data = base64.b64decode(result.data[0].b64_json)
+        with open(os.path.join(out_dir, f"{i}.png"), "wb") as f:
+            f.write(data)
+        return len(data)
+
+    edit("warm-up")
+    meter = Meter()
+    for i in range(edits):
+        result_bytes = edit(i)
     return meter.finish(edits, result_bytes=result_bytes)
 
 
@@ -217,6 +243,8 @@ def main():
         out = sequential(int(args[0]), args[1], args[2])
     elif command == "batch":
         out = batch(int(args[0]), int(args[1]), args[2], args[3])
+    elif command == "files":
+        out = files(int(args[0]), args[1], args[2], args[3])
     elif command == "fault":
         out = fault(float(args[0]), args[1], args[2], int(args[3]) if len(args) > 3 else None)
     elif command == "report":

@@ -11,8 +11,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::Bytes;
 use image::DynamicImage;
 
@@ -280,7 +278,11 @@ impl LoadedImage {
 
     /// The bytes as a `data:` URI.
     pub fn to_data_uri(&self) -> String {
-        format!("data:{};base64,{}", self.mime(), BASE64.encode(&self.bytes))
+        format!(
+            "data:{};base64,{}",
+            self.mime(),
+            crate::base64_text::encode(&self.bytes)
+        )
     }
 
     /// Decodes the pixels, upright, within the default safety limits of [`DecodeLimits`].
@@ -475,34 +477,14 @@ impl InputLoader {
         })
     }
 
-    /// Reads a file within the byte limit.
+    /// Reads a file within the byte limit: opened once, its size checked
+    /// from the open file, then read (see [`crate::kit::local_io`] for where).
     pub async fn read_file(&self, path: &Path, what: &str) -> Result<Bytes> {
-        let meta = tokio::fs::metadata(path).await.map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
-                Error::invalid(what, format!("file not found: {}", path.display()))
-            } else {
-                Error::io(path, e)
-            }
-        })?;
-        if meta.is_dir() {
-            return Err(Error::invalid(
-                what,
-                format!("{} is a directory, not an image file", path.display()),
-            ));
-        }
-        if meta.len() > self.max_bytes {
-            return Err(Error::invalid(
-                what,
-                format!(
-                    "{} is {} bytes; the limit is {} bytes",
-                    path.display(),
-                    meta.len(),
-                    self.max_bytes
-                ),
-            ));
-        }
-        let bytes = tokio::fs::read(path).await.map_err(|e| Error::io(path, e))?;
-        Ok(bytes.into())
+        let (path, what_owned, max_bytes) = (path.to_path_buf(), what.to_string(), self.max_bytes);
+        let shown = path.clone();
+        crate::kit::local_io::run(move || read_capped(&path, &what_owned, max_bytes))
+            .await
+            .map_err(|e| Error::io(&shown, e))?
     }
 
     /// Loads an input; `what` names the parameter in errors (`image`, `image[1]`, `mask`).
@@ -553,6 +535,51 @@ impl InputLoader {
     }
 }
 
+/// Opens, checks and reads a file: not found, a folder, or over `max_bytes`
+/// is invalid input naming `what`.
+fn read_capped(path: &Path, what: &str, max_bytes: u64) -> Result<Bytes> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::invalid(what, format!("file not found: {}", path.display())),
+        std::io::ErrorKind::IsADirectory => {
+            Error::invalid(what, format!("{} is a directory, not an image file", path.display()))
+        }
+        _ => Error::io(path, e),
+    })?;
+    let meta = file.metadata().map_err(|e| Error::io(path, e))?;
+    if meta.is_dir() {
+        return Err(Error::invalid(
+            what,
+            format!("{} is a directory, not an image file", path.display()),
+        ));
+    }
+    if meta.len() > max_bytes {
+        return Err(Error::invalid(
+            what,
+            format!(
+                "{} is {} bytes; the limit is {max_bytes} bytes",
+                path.display(),
+                meta.len()
+            ),
+        ));
+    }
+    // The size read above sizes the buffer; the take() keeps a file that grew since within the limit.
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(max_bytes + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(path, e))?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(Error::invalid(
+            what,
+            format!(
+                "{} grew past the limit of {max_bytes} bytes while being read",
+                path.display()
+            ),
+        ));
+    }
+    Ok(bytes.into())
+}
+
 fn name_file_in(err: Error, path: &Path) -> Error {
     match err {
         Error::InvalidInput { param, rule, .. } => Error::invalid(param, format!("{}: {rule}", path.display())),
@@ -579,11 +606,7 @@ fn oversize(what: &str, url: &str, got: u64, max: u64) -> Error {
 }
 
 fn decode_base64(text: &str, what: &str) -> Result<Vec<u8>> {
-    let cleaned: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    BASE64
-        .decode(cleaned.as_bytes())
-        .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(cleaned.trim_end_matches('=')))
-        .map_err(|e| Error::invalid(what, format!("is not valid base64: {e}")))
+    crate::base64_text::decode_forgiving(text).map_err(|e| Error::invalid(what, format!("is not valid base64: {e}")))
 }
 
 /// Splits `data:image/png;base64,....` into its declared format and bytes.
@@ -610,6 +633,8 @@ fn parse_data_uri(uri: &str, what: &str) -> Result<(Option<ImageFormat>, Vec<u8>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD as BASE64;
 
     fn png(w: u32, h: u32) -> Vec<u8> {
         let mut buf = Vec::new();

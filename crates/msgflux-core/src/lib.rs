@@ -17,6 +17,8 @@ mod input;
 mod address;
 // Image formats, sniffed from bytes.
 mod format;
+// Base64 of image files (SIMD: results are megabytes of it).
+mod base64_text;
 // Decoding untrusted bytes within limits.
 mod decode;
 // Responses, `consume()`, atomic saves, the keep-unmasked report.
@@ -52,7 +54,8 @@ pub use progress::{Progress, ProgressSink};
 pub use registry::{Registry, split_model_id};
 pub use request::{EditRequest, IntoOptions, OptionValue, ResponseFormat};
 pub use response::{
-    Consumed, Cost, EditEvent, EditResponse, GeneratedImage, ImageData, LeakReport, UnmaskedReport, Usage, write_atomic,
+    Consumed, Cost, EditEvent, EditResponse, GeneratedImage, ImageData, LeakReport, UnmaskedReport, Usage,
+    is_staging_name, write_atomic,
 };
 pub use retry::RetryPolicy;
 pub use size::{OutputSize, Size};

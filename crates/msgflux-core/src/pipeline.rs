@@ -18,9 +18,6 @@
 
 use std::time::Duration;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
-
 use crate::capabilities::MaskSupport;
 use crate::error::{Error, Result, Violations};
 use crate::input::{InputLoader, LoadedImage};
@@ -132,8 +129,7 @@ fn inline_bytes(data: &ImageData) -> Result<Option<bytes::Bytes>> {
             None => return Ok(None),
         },
     };
-    BASE64
-        .decode(text.trim())
+    crate::base64_text::decode_strict(text.trim())
         .map(|b| Some(b.into()))
         .map_err(|e| Error::decode("result", format!("invalid base64: {e}")))
 }
@@ -146,17 +142,19 @@ async fn redeliver(data: &ImageData, bytes: bytes::Bytes, format: ResponseFormat
     {
         let path = std::path::PathBuf::from(path);
         let target = path.clone();
-        tokio::task::spawn_blocking(move || write_atomic(&target, &bytes))
+        crate::kit::local_io::run(move || write_atomic(&target, &bytes))
             .await
-            .map_err(|e| Error::io(&path, std::io::Error::other(e)))??;
+            .map_err(|e| Error::io(&path, e))??;
         return Ok(data.clone());
     }
     let mime = crate::format::ImageFormat::sniff(&bytes).map_or("image/png", crate::format::ImageFormat::mime);
     Ok(match (data, format) {
         (ImageData::Bytes(_), _) => ImageData::Bytes(bytes),
-        (ImageData::Base64(_), _) | (_, ResponseFormat::Base64) => ImageData::Base64(BASE64.encode(&bytes)),
+        (ImageData::Base64(_), _) | (_, ResponseFormat::Base64) => {
+            ImageData::Base64(crate::base64_text::encode(&bytes))
+        }
         (ImageData::Url(_), ResponseFormat::Url) => {
-            ImageData::Url(format!("data:{mime};base64,{}", BASE64.encode(&bytes)))
+            ImageData::Url(format!("data:{mime};base64,{}", crate::base64_text::encode(&bytes)))
         }
     })
 }

@@ -83,7 +83,7 @@ impl GeneratedImage {
         match &self.data {
             ImageData::Url(u) => u.clone(),
             ImageData::Base64(s) => s.clone(),
-            ImageData::Bytes(b) => BASE64.encode(b),
+            ImageData::Bytes(b) => crate::base64_text::encode(b),
         }
     }
 
@@ -96,8 +96,7 @@ impl GeneratedImage {
     pub async fn bytes_with(&self, loader: &InputLoader) -> Result<Bytes> {
         match &self.data {
             ImageData::Bytes(b) => Ok(b.clone()),
-            ImageData::Base64(s) => BASE64
-                .decode(s.trim())
+            ImageData::Base64(s) => crate::base64_text::decode_strict(s.trim())
                 .map(Bytes::from)
                 .map_err(|e| Error::decode("result", format!("invalid base64: {e}"))),
             ImageData::Url(u) => {
@@ -133,9 +132,9 @@ impl GeneratedImage {
         let bytes = checked_image(self.bytes().await?, "result", "provider", None)?.bytes;
         let path = path.as_ref().to_path_buf();
         let target = path.clone();
-        tokio::task::spawn_blocking(move || write_atomic(&target, &bytes))
+        crate::kit::local_io::run(move || write_atomic(&target, &bytes))
             .await
-            .map_err(|e| Error::io(&path, std::io::Error::other(e)))??;
+            .map_err(|e| Error::io(&path, e))??;
         Ok(path)
     }
 
@@ -173,7 +172,10 @@ pub(crate) fn checked_image(bytes: Bytes, what: &str, provider: &str, request_id
     })
 }
 
-/// Writes bytes to `path` through a temporary file in the same directory and a rename.
+/// Writes bytes to `path` through a temporary file in the same directory
+/// and a rename, durably: the file's data is synced before the rename, and
+/// its folder after it, so once this returns the file survives a power loss
+/// whole, and a crash before never leaves part of it under `path`.
 ///
 /// ```
 /// let dir = tempfile::tempdir().unwrap();
@@ -188,15 +190,44 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     };
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let mut builder = tempfile::Builder::new();
-    builder.prefix(".msgflux-").suffix(".tmp");
+    builder.prefix(STAGING_PREFIX).suffix(STAGING_SUFFIX);
     // tempfile creates private (0600) files; an output file gets the usual
     // mode a new file has (0666 less the umask), like any other program's.
     #[cfg(unix)]
     builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
     let mut tmp = builder.tempfile_in(dir).map_err(|e| Error::io(dir, e))?;
     tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
-    tmp.as_file().sync_all().map_err(|e| Error::io(tmp.path(), e))?;
+    tmp.as_file().sync_data().map_err(|e| Error::io(tmp.path(), e))?;
     tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
+    sync_folder(dir)
+}
+
+const STAGING_PREFIX: &str = ".msgflux-";
+const STAGING_SUFFIX: &str = ".tmp";
+
+/// Whether a file name is one [`write_atomic`] stages a file under before
+/// its rename (a listing taken meanwhile, or after a crash, may see it; it
+/// is never a result).
+///
+/// ```
+/// assert!(msgflux_core::is_staging_name(".msgflux-a1B2c3.tmp"));
+/// assert!(!msgflux_core::is_staging_name("a.png"));
+/// ```
+pub fn is_staging_name(file_name: &str) -> bool {
+    file_name.starts_with(STAGING_PREFIX) && file_name.ends_with(STAGING_SUFFIX)
+}
+
+/// Syncs a folder, so a name just created or renamed in it is on disk.
+#[cfg(unix)]
+fn sync_folder(dir: &Path) -> Result<()> {
+    std::fs::File::open(dir)
+        .and_then(|folder| folder.sync_all())
+        .map_err(|e| Error::io(dir, e))
+}
+
+/// Windows has no handle to sync a folder by; its rename is journalled by NTFS.
+#[cfg(not(unix))]
+fn sync_folder(_dir: &Path) -> Result<()> {
     Ok(())
 }
 
@@ -448,9 +479,9 @@ impl EditResponse {
             };
             let path = dir.join(name);
             let target = path.clone();
-            tokio::task::spawn_blocking(move || write_atomic(&target, &bytes))
+            crate::kit::local_io::run(move || write_atomic(&target, &bytes))
                 .await
-                .map_err(|e| Error::io(&path, std::io::Error::other(e)))??;
+                .map_err(|e| Error::io(&path, e))??;
             paths.push(path);
         }
         Ok(paths)

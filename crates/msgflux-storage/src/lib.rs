@@ -31,6 +31,8 @@
 mod error;
 // Locations: parsing paths and URLs, joining names.
 mod location;
+// Local paths: std::fs in place of object_store's LocalFileSystem (why: in the module).
+mod local;
 // Read, write, put-if-absent, list; one store per bucket.
 mod storage;
 // Building each cloud's store from its environment.

@@ -11,6 +11,7 @@ use object_store::path::Path as StorePath;
 use object_store::{ObjectStore, ObjectStoreExt as _, PutMode, PutOptions, PutPayload};
 
 use crate::error::StorageError;
+use crate::local;
 use crate::location::{Location, normalized_absolute};
 use crate::stores;
 
@@ -45,7 +46,7 @@ pub struct Listed {
 /// Writes are atomic: an object appears whole or not at all (local files
 /// through a staged file and a rename, cloud objects by the store's own
 /// atomic put). [`Storage::create`] is a put-if-absent (`If-None-Match: *`
-/// on S3, GCS and Azure, a hard link locally), which two writers can never
+/// on S3, GCS and Azure, exclusive creation locally), which two writers can never
 /// both win.
 ///
 /// ```
@@ -102,15 +103,6 @@ impl Storage {
         Ok((store, path))
     }
 
-    /// The local store that does not fsync, for claims.
-    fn unsynced_local(&self) -> Arc<dyn ObjectStore> {
-        let mut stores = self.stores.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        stores
-            .entry("file://unsynced".into())
-            .or_insert_with(|| stores::local(false))
-            .clone()
-    }
-
     /// Reads a whole object, refusing one over `max_bytes`. http(s)
     /// locations are downloaded with msgflux-core's `InputLoader` (its size
     /// cap, timeout and redirect limit).
@@ -126,6 +118,9 @@ impl Storage {
                     source: Box::new(other),
                 },
             });
+        }
+        if let Location::Local(path) = location {
+            return local::read(local_path(location, path)?, location.to_string(), max_bytes).await;
         }
         let (store, path) = self.resolve(location)?;
         let url = location.to_string();
@@ -157,6 +152,9 @@ impl Storage {
     /// Writes a whole object atomically, replacing what was there. Large
     /// objects go up in parts from the same buffer (no second copy).
     pub async fn write(&self, location: &Location, bytes: Bytes) -> Result<(), StorageError> {
+        if let Location::Local(path) = location {
+            return local::write(local_path(location, path)?, location.to_string(), bytes).await;
+        }
         let (store, path) = self.resolve(location)?;
         let url = location.to_string();
         let failed = |err| StorageError::from_store(url.clone(), bucket_of(location), err);
@@ -186,10 +184,10 @@ impl Storage {
     /// Writes an object only if none is there (put-if-absent): exactly one
     /// of any number of concurrent callers gets [`Claim::Created`].
     pub async fn create(&self, location: &Location, bytes: Bytes) -> Result<Claim, StorageError> {
-        let (mut store, path) = self.resolve(location)?;
-        if location.is_local() {
-            store = self.unsynced_local();
+        if let Location::Local(path) = location {
+            return local::create(local_path(location, path)?, location.to_string(), bytes).await;
         }
+        let (store, path) = self.resolve(location)?;
         let options = PutOptions::from(PutMode::Create);
         match store.put_opts(&path, PutPayload::from(bytes), options).await {
             Ok(_) => Ok(Claim::Created),
@@ -199,7 +197,8 @@ impl Storage {
     }
 
     /// Every object under a folder, with names relative to it (an empty
-    /// list when the folder does not exist).
+    /// list when the folder does not exist). Locally, files staged by a
+    /// write in progress are not listed.
     pub async fn list(&self, folder: &Location) -> Result<Vec<Listed>, StorageError> {
         let (store, prefix) = self.resolve(folder)?;
         let url = folder.to_string();
@@ -217,7 +216,10 @@ impl Storage {
                     .map(|part| part.as_ref().to_string())
                     .collect::<Vec<_>>()
                     .join("/");
-                (!name.is_empty()).then_some(Listed { name, size: meta.size })
+                // A local write in progress (another worker's) is staged under a
+                // hidden name until its rename: not an object yet.
+                let staged = folder.is_local() && msgflux_core::is_staging_name(meta.location.filename().unwrap_or(""));
+                (!name.is_empty() && !staged).then_some(Listed { name, size: meta.size })
             })
             .collect();
         found.sort_by(|a, b| a.name.cmp(&b.name));
@@ -231,13 +233,7 @@ impl Storage {
     pub async fn check_writable(&self, folder: &Location) -> Result<(), StorageError> {
         let url = folder.to_string();
         if let Location::Local(path) = folder {
-            return std::fs::create_dir_all(path).map_err(|err| StorageError::Backend {
-                url,
-                source: object_store::Error::Generic {
-                    store: "LocalFileSystem",
-                    source: Box::new(err),
-                },
-            });
+            return std::fs::create_dir_all(path).map_err(|err| local::backend(&url, err));
         }
         let (store, prefix) = self.resolve(folder)?;
         let probe = store.list_with_delimiter(Some(&prefix));
@@ -254,6 +250,14 @@ impl Storage {
             }),
         }
     }
+}
+
+/// A local path with `.` and `..` resolved, as object_store's paths are.
+fn local_path(location: &Location, path: &std::path::Path) -> Result<std::path::PathBuf, StorageError> {
+    normalized_absolute(path).map_err(|err| StorageError::InvalidUrl {
+        url: location.to_string(),
+        message: err.to_string(),
+    })
 }
 
 /// Which built store serves a location: one per bucket, one for all local paths.

@@ -11,9 +11,8 @@ use object_store::ObjectStore;
 use crate::error::StorageError;
 use crate::location::Location;
 
-/// The local file system with or without fsync: results are synced (file
-/// and folder) before a write returns; claims, which only have to beat
-/// another writer, are not (what they would save is only lost with power).
+/// The local file system, for listing folders (reads, writes and claims of
+/// local paths are `crate::local`'s), with or without fsync.
 pub(crate) fn local(fsync: bool) -> Arc<dyn ObjectStore> {
     Arc::new(object_store::local::LocalFileSystem::new().with_fsync(fsync))
 }

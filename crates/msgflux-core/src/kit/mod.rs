@@ -12,6 +12,8 @@ pub(crate) mod unmasked;
 
 // Shared HTTP facts: status mapping, retry-after, transport errors, capped bodies, redacted URLs.
 pub mod http;
+// Local file work from async code: in place on a current-thread runtime, on the blocking pool otherwise.
+pub mod local_io;
 // An in-memory provider, fixtures and the conformance suite every provider runs.
 #[cfg(feature = "testkit")]
 pub mod testkit;

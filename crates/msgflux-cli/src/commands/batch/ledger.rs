@@ -14,6 +14,7 @@
 //! | record `failed`, not billed (refused before work, 429 after retries, bad input) | failed | sends it again (next attempt) |
 //! | record `failed` that may have been billed (timeout or lost connection after sending, a result that could not be saved), or `interrupted` | uncertain | reports it; sends it only with `--resend-interrupted` |
 //! | claim without record, results there | done (recovered: the worker died after saving) | skips it |
+//! | no claim, no record, results there | done (recovered: a power loss took the unsynced claim and record, not the synced result) | skips it |
 //! | claim without record, no results | uncertain (the worker died with the request in flight) | reports it; sends it only with `--resend-interrupted` |
 //!
 //! A job that fails before it is claimed (an input that cannot be read) is
@@ -130,7 +131,15 @@ impl Ledger {
         }
         let notes: Vec<String> = ledger.names.iter().filter(|n| n.starts_with(SHARDS)).cloned().collect();
         for name in notes {
-            if let Ok(note) = serde_json::from_str::<ShardNote>(&read_text(storage, &out.join(&name)).await?) {
+            // Another worker may replace its note between the listing and this read.
+            let Some(bytes) = storage
+                .read_optional(&out.join(&name), files::MAX_JOBS_BYTES)
+                .await
+                .map_err(|err| files::storage_error("out", err))?
+            else {
+                continue;
+            };
+            if let Ok(note) = serde_json::from_slice::<ShardNote>(&bytes) {
                 ledger.shards.push(note);
             }
         }
@@ -172,7 +181,6 @@ impl Ledger {
                 },
                 _ => JobState::Pending { attempt: claimed + 1 },
             },
-            _ if claimed == 0 => JobState::Pending { attempt: 1 },
             _ => match self.results_of(id, n) {
                 Some(outputs) => JobState::Done(Record {
                     attempt: claimed,
@@ -180,6 +188,7 @@ impl Ledger {
                     recovered: true,
                     ..Record::recovered(id)
                 }),
+                None if claimed == 0 => JobState::Pending { attempt: 1 },
                 None => JobState::Uncertain {
                     attempt: claimed,
                     record: None,
@@ -365,6 +374,12 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn results_without_claim_or_record_are_done_recovered() {
+        let l = ledger(&["a.png"], &[], vec![]);
+        assert!(matches!(state(&l, "a"), JobState::Done(record) if record.recovered));
     }
 
     #[test]

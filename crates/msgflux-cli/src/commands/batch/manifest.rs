@@ -210,7 +210,8 @@ impl ManifestLog {
         &self.location
     }
 
-    /// Adds a record: appended and synced locally; for an object store,
+    /// Adds a record: appended locally (and synced, unless it is a success,
+    /// whose synced result proves it); for an object store,
     /// rewritten when the last rewrite is a second old.
     pub async fn append(&mut self, record: &Record) -> Result<()> {
         let mut line = serde_json::to_string(record).map_err(|err| Error::io(self.location.to_string(), err.into()))?;
@@ -218,8 +219,14 @@ impl ManifestLog {
         match &mut self.sink {
             Sink::Append(file) => {
                 let path = self.location.to_string();
+                // A success is proven by its result, which is synced before this
+                // record is written (a rerun finds it even without the record); a
+                // failure, which may have been billed, has only this line to say so.
                 file.write_all(line.as_bytes())
-                    .and_then(|_| file.sync_data())
+                    .and_then(|_| match record.status {
+                        Status::Succeeded => Ok(()),
+                        _ => file.sync_data(),
+                    })
                     .map_err(|err| Error::io(path, err))
             }
             Sink::Rewrite {

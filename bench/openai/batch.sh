@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Client CPU per saved edit (issue 20, part 3): EDITS sequential dall-e-2
+# edits whose base64 results are saved to files, through
+#
+#   msgflux batch JOBS --concurrency 1 --format base64   the whole process, durable atomic results
+#   openai-python (bench/openai/bench.py files)           its loop alone, and its whole process
+#
+# both against the same local OpenAI emulator (contract-checked, exact count
+# of paid requests), inputs made as in bench/openai/run.sh (assets/astronaut.png
+# as a SIZExSIZE RGBA PNG, 1.5 MB at 1024, and a mask of that size). The client process alone is timed (/usr/bin/time
+# inside the emulator's wrapper: the emulator's own work is not counted).
+# Then one more run of ours under `strace -c -f`, for where system time goes.
+#
+# Usage: bash bench/openai/batch.sh [EDITS] [ROUNDS] [SIZE]   (defaults 200, 5, 1024; medians reported;
+#        SIZE is one of dall-e-2's: 256, 512, 1024)
+# Not a test: CI does not run it. Figures go to docs/benchmarks/openai.md by hand.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+EDITS="${1:-200}"
+ROUNDS="${2:-5}"
+SIZE="${3:-1024}"
+OPENAI_VERSION=3.57.0
+WORK=bench/work/openai-batch
+VENV=bench/.venv-openai
+mkdir -p "$WORK"
+if [ ! -x "$VENV/bin/python" ]; then
+    python3 -m venv "$VENV"
+fi
+"$VENV/bin/pip" install --quiet "openai==$OPENAI_VERSION"
+PY="$VENV/bin/python"
+
+cargo build --release -p msgflux-emulators --bin msgflux-emulator -p msgflux-cli --bin msgflux
+cargo build --release -p msgflux-openai --example bench_client
+bin="${CARGO_TARGET_DIR:-target}/release"
+IMAGE="$WORK/astronaut-$SIZE.png"
+MASK="$WORK/mask-$SIZE.png"
+"$bin/examples/bench_client" inputs assets/astronaut.png "$SIZE" "$IMAGE" "$MASK" > /dev/null
+JOBS="$WORK/jobs.jsonl"
+: > "$JOBS"
+for i in $(seq "$EDITS"); do
+    printf '{"id": "e%s", "prompt": "Add a small red planet in the sky", "image": "%s", "mask": "%s"}\n' \
+        "$i" "$PWD/$IMAGE" "$PWD/$MASK" >> "$JOBS"
+done
+ours_cmd() { # ours_cmd OUT
+    echo "$bin/msgflux" batch "$JOBS" --model openai/dall-e-2 --format base64 --concurrency 1 \
+        --base-url '{base_url}' --out "$1"
+}
+
+# wall s, user s, system s, peak KiB
+TIMEF="%e %U %S %M"
+ours=()
+theirs=()
+loops=()
+for round in $(seq "$ROUNDS"); do
+    rm -rf "$WORK/ours" "$WORK/theirs"
+    # shellcheck disable=SC2046
+    "$bin/msgflux-emulator" openai --reuse-answers --expect-paid "$EDITS" -- \
+        /usr/bin/time -f "$TIMEF" -o "$WORK/ours.time" $(ours_cmd "$WORK/ours") > /dev/null
+    ours+=("$(cat "$WORK/ours.time")")
+    "$bin/msgflux-emulator" openai --reuse-answers --expect-paid $((EDITS + 1)) -- \
+        /usr/bin/time -f "$TIMEF" -o "$WORK/theirs.time" \
+        "$PY" bench/openai/bench.py files "$EDITS" "$IMAGE" "$MASK" "$WORK/theirs" > "$WORK/theirs.json"
+    theirs+=("$(cat "$WORK/theirs.time")")
+    loops+=("$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["cpu_ms_per_edit"])' "$WORK/theirs.json")")
+    [ "$(find "$WORK/ours" -maxdepth 1 -name '*.png' | wc -l)" = "$EDITS" ] || { echo "msgflux saved the wrong number of results" >&2; exit 1; }
+    echo "round $round: msgflux [${ours[-1]}], openai-python [${theirs[-1]}] loop ${loops[-1]} ms/edit (wall s, user s, sys s, peak KiB)" >&2
+done
+
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+column() { printf '%s\n' "${@:2}" | awk -v c="$1" '{ if (c == 5) print $2 + $3; else print $c }' | median; }
+per_edit() { echo "scale=2; 1000 * $1 / $EDITS" | bc; }
+ours_cpu=$(column 5 "${ours[@]}")
+ours_sys=$(column 3 "${ours[@]}")
+theirs_cpu=$(column 5 "${theirs[@]}")
+loop_ms=$(printf '%s\n' "${loops[@]}" | median)
+echo "command: bash bench/openai/batch.sh $EDITS $ROUNDS $SIZE"
+echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), openai $OPENAI_VERSION, release build, medians of $ROUNDS rounds, image $(stat -c %s "$IMAGE") bytes, mask $(stat -c %s "$MASK") bytes, result $(stat -c %s "$WORK/ours/e1.png") bytes"
+echo "msgflux batch (whole process): $(per_edit "$ours_cpu") ms CPU per edit ($(per_edit "$ours_sys") ms system), wall $(per_edit "$(column 1 "${ours[@]}")") ms/edit, peak RSS $(($(column 4 "${ours[@]}") / 1024)) MiB"
+echo "openai-python (loop alone): $(printf '%.2f' "$loop_ms") ms CPU per edit"
+echo "openai-python (whole process): $(per_edit "$theirs_cpu") ms CPU per edit, wall $(per_edit "$(column 1 "${theirs[@]}")") ms/edit, peak RSS $(($(column 4 "${theirs[@]}") / 1024)) MiB"
+echo "CPU ratio, openai-python's loop alone / msgflux's whole process: $(echo "scale=2; $loop_ms / (1000 * $ours_cpu / $EDITS)" | bc)"
+echo "CPU ratio, whole processes: $(echo "scale=2; $theirs_cpu / $ours_cpu" | bc)"
+
+rm -rf "$WORK/ours"
+# shellcheck disable=SC2046
+"$bin/msgflux-emulator" openai --reuse-answers --expect-paid "$EDITS" -- \
+    strace -c -f -o "$WORK/strace.txt" $(ours_cmd "$WORK/ours") > /dev/null
+echo "system calls of one msgflux batch run (strace -c -f, $WORK/strace.txt), the most frequent:"
+awk 'NR > 2 && $1 ~ /^[0-9.]+$/ { print }' "$WORK/strace.txt" | sort -k4 -n -r | head -8

@@ -5,10 +5,16 @@
 #
 #   (1) 1 worker, --concurrency C            -> jobs/s
 #   (2) W workers (--shard i/W), C each      -> jobs/s, and the scaling over (1)
-#   (3) per-job overhead of the claim (a conditional write), the result
+#   (3) the same two runs with results to a local folder: msgflux's own
+#       scaling, without the S3 server (one Python process) in the way
+#   (4) per-job overhead of the claim (a conditional write), the result
 #       write and the manifest: OVERHEAD jobs with no service latency and
-#       concurrency 1, to S3 and to a local folder; the difference over
-#       the same run writing nowhere but the local manifest is the store's
+#       concurrency 1, to S3 and to a local folder
+#
+# For each of (1)-(3) it prints the load average (the machine is shared)
+# and the CPU seconds each process used: the workers (from /usr/bin/time,
+# Debian package `time`), the S3 server and the emulator (from
+# /proc/PID/stat), so the run says which of them was the limit.
 #
 # Usage: bash bench/batch/run.sh [JOBS] [WORKERS] [CONCURRENCY] [LATENCY_MS] [OVERHEAD]
 #        (defaults 10000 4 16 100 500). Uses the dev-profile binaries of
@@ -56,28 +62,59 @@ for _ in range(300):
 sys.exit('emulator did not start')"
 }
 export MSGFLUX_BENCH_KEY=sk-emulator
-worker() { # worker JOBS OUT [ARGS...]
+worker() { # worker JOBS OUT [ARGS...]; its user+system CPU seconds go to $work/cpu/<random>
     local jobs="$1" out="$2"
     shift 2
-    "$BIN/msgflux" batch "$jobs" -m openai/gpt-image-1 --api-key-env MSGFLUX_BENCH_KEY \
+    /usr/bin/time -f "%U %S" -o "$work/cpu/$RANDOM$RANDOM" \
+        "$BIN/msgflux" batch "$jobs" -m openai/gpt-image-1 --api-key-env MSGFLUX_BENCH_KEY \
         --base-url "$EMU_URL" --out "$out" --json "$@" >"$work/worker-$RANDOM.log" 2>&1
+}
+mkdir -p "$work/cpu"
+ticks="$(getconf CLK_TCK)"
+cpu_of() { awk -v t="$ticks" '{printf "%.1f", ($14 + $15) / t}' "/proc/$1/stat"; }
+workers_cpu() { # the workers' CPU seconds since the last call
+    cat "$work/cpu/"* 2>/dev/null | awk '{s += $1 + $2} END {printf "%.1f", s}'
+    rm -f "$work/cpu/"*
+}
+load() { cut -d' ' -f1 /proc/loadavg; }
+rows=()
+measure() { # measure LABEL OUT WORKERS: runs JOBS over WORKERS workers, appends a table row
+    local label="$1" out="$2" n="$3" t0 t1 moto0 emu0 load0 pids=() i
+    load0="$(load)"; moto0="$(cpu_of "$moto_pid")"; emu0="$(cpu_of "$EMU_PID")"
+    t0="$(now)"
+    if [ "$n" = 1 ]; then
+        worker "$bench/jobs.jsonl" "$out" --concurrency "$CONCURRENCY"
+    else
+        for i in $(seq 0 $((n - 1))); do
+            worker "$bench/jobs.jsonl" "$out" --concurrency "$CONCURRENCY" --shard "$i/$n" &
+            pids+=($!)
+        done
+        for i in "${pids[@]}"; do wait "$i"; done
+    fi
+    t1="$(now)"
+    local wall rate_ moto emu wcpu
+    wall="$("$venv/bin/python" -c "print(f'{$t1 - $t0:.1f}')")"
+    rate_="$(rate "$JOBS" "$t0" "$t1")"
+    moto="$("$venv/bin/python" -c "print(f'{$(cpu_of "$moto_pid") - $moto0:.1f}')")"
+    emu="$("$venv/bin/python" -c "print(f'{$(cpu_of "$EMU_PID") - $emu0:.1f}')")"
+    wcpu="$(workers_cpu)"
+    rows+=("| $label | $JOBS | $wall | $rate_ | $load0 / $(load) | $wcpu ($("$venv/bin/python" -c "print(f'{$wcpu * 1000 / $JOBS:.1f}')") ms/job) | $moto | $emu |")
+    RATE="$rate_"
 }
 now() { date +%s.%N; }
 rate() { "$venv/bin/python" -c "print(f'{$1 / ($3 - $2):.1f}')"; }
 per_job_ms() { "$venv/bin/python" -c "print(f'{($3 - $2) * 1000 / $1:.2f}')"; }
 
 emulator "$LATENCY_MS"
-t0="$(now)"
-worker "$bench/jobs.jsonl" "s3://msgflux-test/bench-1" --concurrency "$CONCURRENCY"
-t1="$(now)"
-pids=()
-for i in $(seq 0 $((WORKERS - 1))); do
-    worker "$bench/jobs.jsonl" "s3://msgflux-test/bench-$WORKERS" --concurrency "$CONCURRENCY" --shard "$i/$WORKERS" &
-    pids+=($!)
-done
-for pid in "${pids[@]}"; do wait "$pid"; done
-t2="$(now)"
+measure "1 worker, results to S3" "s3://msgflux-test/bench-1" 1
+one="$RATE"
+measure "$WORKERS workers (--shard i/$WORKERS), results to S3" "s3://msgflux-test/bench-$WORKERS" "$WORKERS"
+many="$RATE"
 "$BIN/msgflux" batch status "s3://msgflux-test/bench-$WORKERS" --json >"$work/status.json"
+measure "1 worker, results to a local folder" "$bench/local-1" 1
+one_local="$RATE"
+measure "$WORKERS workers (--shard i/$WORKERS), results to a local folder" "$bench/local-$WORKERS" "$WORKERS"
+many_local="$RATE"
 kill "$EMU_PID"
 
 emulator 0
@@ -89,14 +126,14 @@ t5="$(now)"
 kill "$EMU_PID"
 
 done_jobs="$("$venv/bin/python" -c "import json; print(json.load(open('$work/status.json'))['total']['done'])")"
-one="$(rate "$JOBS" "$t0" "$t1")"
-many="$(rate "$JOBS" "$t1" "$t2")"
 echo
-echo "| run | jobs | wall s | jobs/s |"
-echo "|---|---|---|---|"
-echo "| 1 worker, concurrency $CONCURRENCY, ${LATENCY_MS} ms per edit, results to S3 | $JOBS | $("$venv/bin/python" -c "print(f'{$t1 - $t0:.1f}')") | $one |"
-echo "| $WORKERS workers (--shard i/$WORKERS), concurrency $CONCURRENCY each | $JOBS ($done_jobs done per batch status) | $("$venv/bin/python" -c "print(f'{$t2 - $t1:.1f}')") | $many |"
-echo "| scaling | | | $("$venv/bin/python" -c "print(f'{$many / $one:.2f}x')") |"
+echo "Concurrency $CONCURRENCY per worker, ${LATENCY_MS} ms per edit; $done_jobs of $JOBS done in the S3 run of $WORKERS workers per batch status."
+echo
+echo "| run | jobs | wall s | jobs/s | load avg (1 min) start / end | workers' CPU s | S3 server CPU s | emulator CPU s |"
+echo "|---|---|---|---|---|---|---|---|"
+printf '%s\n' "${rows[@]}"
+echo "| scaling, results to S3 | | | $("$venv/bin/python" -c "print(f'{$many / $one:.2f}x')") | | | | |"
+echo "| scaling, results to a local folder | | | $("$venv/bin/python" -c "print(f'{$many_local / $one_local:.2f}x')") | | | | |"
 echo
 echo "| per job, no service latency, concurrency 1 | ms |"
 echo "|---|---|"

@@ -46,7 +46,8 @@ pub struct Listed {
 /// Writes are atomic: an object appears whole or not at all (local files
 /// through a staged file and a rename, cloud objects by the store's own
 /// atomic put). [`Storage::create`] is a put-if-absent (`If-None-Match: *`
-/// on S3, GCS and Azure, exclusive creation locally), which two writers can never
+/// on S3 and Azure, `x-goog-if-generation-match: 0` on GCS, exclusive
+/// creation locally), which two writers can never
 /// both win.
 ///
 /// ```

@@ -679,3 +679,88 @@ fn a_bucket_that_does_not_exist_is_refused_before_any_paid_request_on_s3() {
     );
     assert_eq!(emulator.edit_count(), 0);
 }
+
+/// fake-gcs-server's URL and the bucket `crates/msgflux-storage/tests/run.sh`
+/// created there, or `None` (the test then says so and passes).
+fn gcs() -> Option<(String, String)> {
+    let url = std::env::var("MSGFLUX_TEST_GCS_URL").ok().filter(|v| !v.is_empty());
+    let bucket = std::env::var("MSGFLUX_TEST_GCS_BUCKET").ok().filter(|v| !v.is_empty());
+    if url.is_none() || bucket.is_none() {
+        eprintln!("skipped: MSGFLUX_TEST_GCS_URL is not set (crates/msgflux-storage/tests/run.sh sets it)");
+    }
+    Some((url?, bucket?))
+}
+
+/// Copies every file under `dir` to `gs://BUCKET/PREFIX/`, through the
+/// emulator's JSON API: fake-gcs-server refuses object_store's XML PUT
+/// (docs/batch.md), so msgflux cannot write there itself.
+fn gcs_upload(gcs: &(String, String), dir: &Path, prefix: &str) -> String {
+    let (url, bucket) = gcs;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let client = msgflux::kit::http::client_builder().build().expect("client");
+    for name in walk(dir) {
+        let bytes = std::fs::read(dir.join(&name)).expect("read");
+        let sent = runtime.block_on(
+            client
+                // The names here (letters, digits, `-`, `.`, `/`) need no escaping in a query.
+                .post(format!(
+                    "{url}/upload/storage/v1/b/{bucket}/o?uploadType=media&name={prefix}/{name}"
+                ))
+                .body(bytes)
+                .send(),
+        );
+        assert!(sent.expect("upload").status().is_success(), "uploading {name}");
+    }
+    format!("gs://{bucket}/{prefix}")
+}
+
+#[test]
+fn a_batch_reads_its_jobs_and_inputs_from_gcs_on_gcs() {
+    let Some(gcs) = gcs() else { return };
+    let emulator = openai_emulator();
+    let dir = job_dir();
+    many_jobs(dir.path(), 6, &[]);
+    let base = gcs_upload(&gcs, dir.path(), &unique("inputs"));
+    let out = tempfile::tempdir().expect("out");
+    let output = worker(
+        &emulator,
+        Path::new(&format!("{base}/jobs.jsonl")),
+        &out.path().to_string_lossy(),
+    )
+    .output()
+    .expect("run");
+    assert_eq!(code(&output), 0, "{}", stderr(&output));
+    assert_eq!((results(out.path()).len(), emulator.edit_count()), (6, 6));
+}
+
+#[test]
+fn batch_status_reads_every_shards_manifest_from_gcs_on_gcs() {
+    let Some(gcs) = gcs() else { return };
+    let emulator = openai_emulator();
+    let dir = job_dir();
+    let jobs = many_jobs(dir.path(), 6, &[]);
+    let out = tempfile::tempdir().expect("out");
+    for spec in ["0/2", "1/2"] {
+        let output = worker(&emulator, &jobs, &out.path().to_string_lossy())
+            .args(["--shard", spec])
+            .output()
+            .expect("run");
+        assert_eq!(code(&output), 0, "{spec}: {}", stderr(&output));
+    }
+    let stored = gcs_upload(&gcs, out.path(), &unique("status"));
+    let status = msgflux()
+        .args(["batch", "status", &stored, "--json"])
+        .output()
+        .expect("status");
+    assert_eq!(code(&status), 0, "{}", stderr(&status));
+    let status = json(&status);
+    assert_eq!(
+        (status["total"]["done"].as_u64(), status["total"]["pending"].as_u64()),
+        (Some(6), Some(0)),
+        "{status:#}"
+    );
+    assert_eq!(status["shards"].as_object().map(|shards| shards.len()), Some(2));
+}

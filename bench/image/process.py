@@ -3,8 +3,11 @@
 The job is the docs' dall-e-2 recipe: a photo file in, a 1024x1024 RGBA PNG
 under 4 MB written, as a user runs it from a shell. Each tool runs as its own
 process; the time is from process start to its exit (the file written), and
-the memory is the process's peak resident set (wait4's ru_maxrss). The best
-time of RUNS runs (after a warm-up) and the largest peak RSS are reported.
+the memory is the process's peak resident set, as GNU time (`/usr/bin/time
+-f %M`) reads it from the tool's own wait4: Python starts children with vfork,
+so a child's own ru_maxrss would include this script's memory. The best time
+of RUNS runs (after a warm-up) and the largest peak RSS are reported, with the
+machine's load average before and after.
 
     python bench/image/process.py MSGFLUX_BIN WORK RUNS   (bench/image/run.sh calls it)
 
@@ -46,21 +49,24 @@ def make_inputs(work, sample):
     return inputs
 
 
-def run_once(argv):
+GNU_TIME = "/usr/bin/time"
+
+
+def run_once(argv, rss_file):
     """Wall ms from spawn to exit, and peak RSS in MiB, of one process."""
     started = time.perf_counter()
-    child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(child.pid, 0)
+    child = subprocess.run(
+        [GNU_TIME, "-f", "%M", "-o", str(rss_file), *argv], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     elapsed = (time.perf_counter() - started) * 1e3
-    child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode != 0:
-        raise RuntimeError(f"{argv[0]} failed: {child.stderr.read().decode()}")
-    return elapsed, usage.ru_maxrss / 1024
+        raise RuntimeError(f"{argv[0]} failed: {child.stderr.decode()}")
+    return elapsed, int(Path(rss_file).read_text().split()[-1]) / 1024
 
 
-def measure(argv, runs):
-    run_once(argv)  # warm-up: page cache, dynamic loader
-    results = [run_once(argv) for _ in range(runs)]
+def measure(argv, runs, rss_file):
+    run_once(argv, rss_file)  # warm-up: page cache, dynamic loader
+    results = [run_once(argv, rss_file) for _ in range(runs)]
     return min(t for t, _ in results), max(r for _, r in results)
 
 
@@ -90,7 +96,8 @@ def main():
     if vipsthumbnail:
         version = subprocess.run([vipsthumbnail, "--vips-version"], capture_output=True, text=True).stdout.strip()
         print(f"vipsthumbnail: {vipsthumbnail} ({version})")
-    print(f"best of {runs} runs after a warm-up; peak RSS the largest of the runs\n")
+    print(f"best of {runs} runs after a warm-up; peak RSS the largest of the runs")
+    print("load average before: %.2f %.2f %.2f\n" % os.getloadavg())
     print("| input | tool | whole process ms | peak RSS MiB | output bytes | PSNR vs full-res Lanczos dB | msgflux faster by |")
     print("|---|---|---:|---:|---:|---:|---:|")
     for name, path in inputs.items():
@@ -101,10 +108,12 @@ def main():
             "Pillow": [sys.executable, "-c", PILLOW, str(path), str(work / "out-pillow.png")],
         }
         if vipsthumbnail:
-            tools["vipsthumbnail"] = [vipsthumbnail, str(path), "--size", "1024x1024!", "-o", str(work / "out-vipsthumbnail.png")]
+            # vipsthumbnail reads a relative -o against the input's folder.
+            out = (work / "out-vipsthumbnail.png").resolve()
+            tools["vipsthumbnail"] = [vipsthumbnail, str(path), "--size", "1024x1024!", "-o", str(out)]
         times = {}
         for tool, argv in tools.items():
-            ms, rss = measure(argv, runs)
+            ms, rss = measure(argv, runs, work / "peak-rss.txt")
             times[tool] = ms
             out = Path(argv[-1])
             size = out.stat().st_size
@@ -115,6 +124,7 @@ def main():
             ratio = "" if tool == "msgflux prepare" else f"{ms / times['msgflux prepare']:.2f}x"
             flag = "" if size < LIMIT else " (over 4 MB)"
             print(f"| {name} | {tool} ({mode}) | {ms:.0f} | {rss:.0f} | {size}{flag} | {quality:.2f} | {ratio} |", flush=True)
+    print("\nload average after: %.2f %.2f %.2f" % os.getloadavg())
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ fi
 
 # vipsthumbnail (libvips' own command) is compared too when present; Debian's is libvips-tools.
 command -v vipsthumbnail >/dev/null || { apt-get update -qq && apt-get install -y -qq libvips-tools >/dev/null; } || true
+# process.py reads each tool's peak memory through GNU time (Debian's package `time`).
+[ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
 TARGET="${CARGO_TARGET_DIR:-target}"
 cargo build --release -p msgflux-image --example bench
 # The CLI with no provider compiled in: `msgflux prepare` needs none.

@@ -156,3 +156,31 @@ fn a_crop_decodes_in_full_because_its_window_is_in_full_size_pixels() {
     assert!(!was_reduced(&prepared), "{}", prepared.report);
     assert_eq!(prepared.image, reference);
 }
+
+/// Prepares a `width`x`height` JPEG to `output` and checks the size the
+/// report says it was decoded at, and the result against the full decode.
+fn assert_decoded_at(width: u16, height: u16, output: (u32, u32), decoded_at: &str) {
+    let (prepared, reference) = both_ways(&rgb_jpeg(width, height), &target(output.0, output.1));
+    let line = prepared.report.changes.iter().find(|c| c.contains("reduced scale"));
+    let expected = format!("decoded the JPEG at a reduced scale ({decoded_at}) before resizing");
+    assert_eq!(line, Some(&expected), "{}", prepared.report);
+    assert!(psnr(&prepared.image, &reference) > 35.0);
+}
+
+#[test]
+fn a_quarter_scale_that_would_leave_lanczos_less_than_half_the_reduction_is_passed_over_for_a_half() {
+    // 1/4 gives 512x384 for a 400x300 output (1.28x left to Lanczos); 1/2 gives 1024x768.
+    assert_decoded_at(2048, 1536, (400, 300), "1024x768");
+}
+
+#[test]
+fn an_eighth_scale_is_used_when_it_leaves_lanczos_half_the_reduction() {
+    // 2048x1536 at 1/8 is 256x192: twice a 128x96 output.
+    assert_decoded_at(2048, 1536, (128, 96), "256x192");
+}
+
+#[test]
+fn a_half_scale_is_used_with_less_margin_when_no_larger_one_leaves_twice_the_output() {
+    // The 12-megapixel benchmark's shape: 4240x2832 to 1024x1024 decodes at 2120x1416.
+    assert_decoded_at(1060, 708, (256, 256), "530x354");
+}

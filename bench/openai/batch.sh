@@ -12,7 +12,8 @@
 # Then one more run of ours under `strace -c -f`, for where system time goes.
 #
 # Usage: bash bench/openai/batch.sh [EDITS] [ROUNDS] [SIZE]   (defaults 200, 5, 1024; medians reported;
-#        SIZE is one of dall-e-2's: 256, 512, 1024)
+#        SIZE is one of dall-e-2's: 256, 512, 1024; MSGFLUX=PATH times another build of the
+#        CLI, e.g. an older commit's, for a before/after in the same conditions)
 # Not a test: CI does not run it. Figures go to docs/benchmarks/openai.md by hand.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -32,6 +33,7 @@ PY="$VENV/bin/python"
 cargo build --release -p msgflux-emulators --bin msgflux-emulator -p msgflux-cli --bin msgflux
 cargo build --release -p msgflux-openai --example bench_client
 bin="${CARGO_TARGET_DIR:-target}/release"
+MSGFLUX="${MSGFLUX:-$bin/msgflux}"
 IMAGE="$WORK/astronaut-$SIZE.png"
 MASK="$WORK/mask-$SIZE.png"
 "$bin/examples/bench_client" inputs assets/astronaut.png "$SIZE" "$IMAGE" "$MASK" > /dev/null
@@ -42,7 +44,7 @@ for i in $(seq "$EDITS"); do
         "$i" "$PWD/$IMAGE" "$PWD/$MASK" >> "$JOBS"
 done
 ours_cmd() { # ours_cmd OUT
-    echo "$bin/msgflux" batch "$JOBS" --model openai/dall-e-2 --format base64 --concurrency 1 \
+    echo "$MSGFLUX" batch "$JOBS" --model openai/dall-e-2 --format base64 --concurrency 1 \
         --base-url '{base_url}' --out "$1"
 }
 

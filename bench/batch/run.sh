@@ -137,5 +137,5 @@ echo "| scaling, results to a local folder | | | $("$venv/bin/python" -c "print(
 echo
 echo "| per job, no service latency, concurrency 1 | ms |"
 echo "|---|---|"
-echo "| local folder (claim file, result, manifest line, each synced) | $(per_job_ms "$OVERHEAD" "$t3" "$t4") |"
+echo "| local folder (claim file, result synced, manifest line) | $(per_job_ms "$OVERHEAD" "$t3" "$t4") |"
 echo "| S3 (conditional-write claim, result PUT, manifest rewritten each second) | $(per_job_ms "$OVERHEAD" "$t4" "$t5") |"

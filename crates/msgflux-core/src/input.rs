@@ -535,49 +535,30 @@ impl InputLoader {
     }
 }
 
-/// Opens, checks and reads a file: not found, a folder, or over `max_bytes`
-/// is invalid input naming `what`.
+/// Reads a file of at most `max_bytes`: not found, a folder, or over the
+/// limit is invalid input naming `what`.
 fn read_capped(path: &Path, what: &str, max_bytes: u64) -> Result<Bytes> {
-    use std::io::Read as _;
-    let file = std::fs::File::open(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => Error::invalid(what, format!("file not found: {}", path.display())),
-        std::io::ErrorKind::IsADirectory => {
-            Error::invalid(what, format!("{} is a directory, not an image file", path.display()))
-        }
-        _ => Error::io(path, e),
-    })?;
-    let meta = file.metadata().map_err(|e| Error::io(path, e))?;
-    if meta.is_dir() {
-        return Err(Error::invalid(
-            what,
-            format!("{} is a directory, not an image file", path.display()),
-        ));
-    }
-    if meta.len() > max_bytes {
-        return Err(Error::invalid(
-            what,
-            format!(
-                "{} is {} bytes; the limit is {max_bytes} bytes",
-                path.display(),
-                meta.len()
+    use crate::kit::local_io::CappedReadError;
+    crate::kit::local_io::read_capped(path, max_bytes)
+        .map(Bytes::from)
+        .map_err(|err| match err {
+            CappedReadError::NotFound => Error::invalid(what, format!("file not found: {}", path.display())),
+            CappedReadError::Folder => {
+                Error::invalid(what, format!("{} is a directory, not an image file", path.display()))
+            }
+            CappedReadError::TooLarge { size } => Error::invalid(
+                what,
+                format!("{} is {size} bytes; the limit is {max_bytes} bytes", path.display()),
             ),
-        ));
-    }
-    // The size read above sizes the buffer; the take() keeps a file that grew since within the limit.
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    file.take(max_bytes + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::io(path, e))?;
-    if bytes.len() as u64 > max_bytes {
-        return Err(Error::invalid(
-            what,
-            format!(
-                "{} grew past the limit of {max_bytes} bytes while being read",
-                path.display()
+            CappedReadError::Grew { .. } => Error::invalid(
+                what,
+                format!(
+                    "{} grew past the limit of {max_bytes} bytes while being read",
+                    path.display()
+                ),
             ),
-        ));
-    }
-    Ok(bytes.into())
+            CappedReadError::Io(err) => Error::io(path, err),
+        })
 }
 
 fn name_file_in(err: Error, path: &Path) -> Error {

@@ -1,7 +1,7 @@
-//! Which `object_store` serves a location: the local file system (with
-//! fsync, so a write that returned is on disk), or a cloud store built by
-//! that cloud's `from_env` builder (its standard environment variables and
-//! credential chain). Credentials that are certainly missing are reported
+//! Which `object_store` serves a location: the local file system (for
+//! listings; `crate::local` reads and writes local paths), or a cloud
+//! store built by that cloud's `from_env` builder (its standard
+//! environment variables and credential chain). Credentials that are certainly missing are reported
 //! here, before any request.
 
 use std::sync::Arc;
@@ -12,16 +12,16 @@ use crate::error::StorageError;
 use crate::location::Location;
 
 /// The local file system, for listing folders (reads, writes and claims of
-/// local paths are `crate::local`'s), with or without fsync.
-pub(crate) fn local(fsync: bool) -> Arc<dyn ObjectStore> {
-    Arc::new(object_store::local::LocalFileSystem::new().with_fsync(fsync))
+/// local paths are `crate::local`'s).
+fn local() -> Arc<dyn ObjectStore> {
+    Arc::new(object_store::local::LocalFileSystem::new())
 }
 
 /// The store that serves a location (its bucket, or every local path).
 pub(crate) fn build(location: &Location) -> Result<Arc<dyn ObjectStore>, StorageError> {
     let url = location.to_string();
     match location {
-        Location::Local(_) => Ok(local(true)),
+        Location::Local(_) => Ok(local()),
         Location::Http(_) => Err(StorageError::ReadOnly { url }),
         Location::S3 { bucket, .. } => s3(&url, bucket),
         Location::Gcs { bucket, .. } => gcs(&url, bucket),

@@ -48,23 +48,43 @@ ours_cmd() { # ours_cmd OUT
         --base-url '{base_url}' --out "$1"
 }
 
+# Output folders are deleted only after the last round, and a run waits
+# until the last run's deletions are 6 minutes old. On an ext4 without a
+# journal (this machine's), creating a file skips every inode deleted in
+# the last 60 s (360 s while its inode-table block is not written back),
+# reading each one's deletion time: after a few thousand deletions, file
+# creation was a third of msgflux's CPU at 256x256 (perf: find_inode_bit ->
+# recently_deleted). Both tools paid it, msgflux more: it creates two files
+# per edit (the claim and the result), openai-python's loop one.
+DELETED_AT="$WORK/.deleted-at"
+if [ -f "$DELETED_AT" ]; then
+    wait_s=$(( $(cat "$DELETED_AT") + 360 - $(date +%s) ))
+    if [ "$wait_s" -gt 0 ]; then
+        echo "waiting ${wait_s} s for the last run's deleted files to age (see the comment above)" >&2
+        sleep "$wait_s"
+    fi
+fi
+clean_up() { rm -rf "$WORK"/run-* "$WORK/ours" "$WORK/theirs"; date +%s > "$DELETED_AT"; }
+trap clean_up EXIT
+
 # wall s, user s, system s, peak KiB
 TIMEF="%e %U %S %M"
 ours=()
 theirs=()
 loops=()
 for round in $(seq "$ROUNDS"); do
-    rm -rf "$WORK/ours" "$WORK/theirs"
+    OURS="$WORK/run-$round-ours"
+    THEIRS="$WORK/run-$round-theirs"
     # shellcheck disable=SC2046
     "$bin/msgflux-emulator" openai --reuse-answers --expect-paid "$EDITS" -- \
-        /usr/bin/time -f "$TIMEF" -o "$WORK/ours.time" $(ours_cmd "$WORK/ours") > /dev/null
+        /usr/bin/time -f "$TIMEF" -o "$WORK/ours.time" $(ours_cmd "$OURS") > /dev/null
     ours+=("$(cat "$WORK/ours.time")")
     "$bin/msgflux-emulator" openai --reuse-answers --expect-paid $((EDITS + 1)) -- \
         /usr/bin/time -f "$TIMEF" -o "$WORK/theirs.time" \
-        "$PY" bench/openai/bench.py files "$EDITS" "$IMAGE" "$MASK" "$WORK/theirs" > "$WORK/theirs.json"
+        "$PY" bench/openai/bench.py files "$EDITS" "$IMAGE" "$MASK" "$THEIRS" > "$WORK/theirs.json"
     theirs+=("$(cat "$WORK/theirs.time")")
     loops+=("$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["cpu_ms_per_edit"])' "$WORK/theirs.json")")
-    [ "$(find "$WORK/ours" -maxdepth 1 -name '*.png' | wc -l)" = "$EDITS" ] || { echo "msgflux saved the wrong number of results" >&2; exit 1; }
+    [ "$(find "$OURS" -maxdepth 1 -name '*.png' | wc -l)" = "$EDITS" ] || { echo "msgflux saved the wrong number of results" >&2; exit 1; }
     echo "round $round: msgflux [${ours[-1]}], openai-python [${theirs[-1]}] loop ${loops[-1]} ms/edit (wall s, user s, sys s, peak KiB)" >&2
 done
 
@@ -76,16 +96,15 @@ ours_sys=$(column 3 "${ours[@]}")
 theirs_cpu=$(column 5 "${theirs[@]}")
 loop_ms=$(printf '%s\n' "${loops[@]}" | median)
 echo "command: bash bench/openai/batch.sh $EDITS $ROUNDS $SIZE"
-echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), openai $OPENAI_VERSION, release build, medians of $ROUNDS rounds, image $(stat -c %s "$IMAGE") bytes, mask $(stat -c %s "$MASK") bytes, result $(stat -c %s "$WORK/ours/e1.png") bytes"
+echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), openai $OPENAI_VERSION, release build, medians of $ROUNDS rounds, image $(stat -c %s "$IMAGE") bytes, mask $(stat -c %s "$MASK") bytes, result $(stat -c %s "$WORK/run-1-ours/e1.png") bytes"
 echo "msgflux batch (whole process): $(per_edit "$ours_cpu") ms CPU per edit ($(per_edit "$ours_sys") ms system), wall $(per_edit "$(column 1 "${ours[@]}")") ms/edit, peak RSS $(($(column 4 "${ours[@]}") / 1024)) MiB"
 echo "openai-python (loop alone): $(printf '%.2f' "$loop_ms") ms CPU per edit"
 echo "openai-python (whole process): $(per_edit "$theirs_cpu") ms CPU per edit, wall $(per_edit "$(column 1 "${theirs[@]}")") ms/edit, peak RSS $(($(column 4 "${theirs[@]}") / 1024)) MiB"
 echo "CPU ratio, openai-python's loop alone / msgflux's whole process: $(echo "scale=2; $loop_ms / (1000 * $ours_cpu / $EDITS)" | bc)"
 echo "CPU ratio, whole processes: $(echo "scale=2; $theirs_cpu / $ours_cpu" | bc)"
 
-rm -rf "$WORK/ours"
 # shellcheck disable=SC2046
 "$bin/msgflux-emulator" openai --reuse-answers --expect-paid "$EDITS" -- \
-    strace -c -f -o "$WORK/strace.txt" $(ours_cmd "$WORK/ours") > /dev/null
+    strace -c -f -o "$WORK/strace.txt" $(ours_cmd "$WORK/run-strace") > /dev/null
 echo "system calls of one msgflux batch run (strace -c -f, $WORK/strace.txt), the most frequent:"
 awk 'NR > 2 && $1 ~ /^[0-9.]+$/ { print }' "$WORK/strace.txt" | sort -k4 -n -r | head -8

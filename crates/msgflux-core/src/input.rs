@@ -276,13 +276,19 @@ impl LoadedImage {
         self.format.mime()
     }
 
+    /// The bytes as standard padded base64 (what `b64_json` carries).
+    ///
+    /// ```
+    /// # let png = msgflux_core::LoadedImage::from_image(&image::DynamicImage::new_rgba8(1, 1), "i").unwrap();
+    /// assert!(png.to_base64().starts_with("iVBORw0KGgo"));
+    /// ```
+    pub fn to_base64(&self) -> String {
+        crate::base64_text::encode(&self.bytes)
+    }
+
     /// The bytes as a `data:` URI.
     pub fn to_data_uri(&self) -> String {
-        format!(
-            "data:{};base64,{}",
-            self.mime(),
-            crate::base64_text::encode(&self.bytes)
-        )
+        format!("data:{};base64,{}", self.mime(), self.to_base64())
     }
 
     /// Decodes the pixels, upright, within the default safety limits of [`DecodeLimits`].

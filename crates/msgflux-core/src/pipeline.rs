@@ -109,29 +109,39 @@ pub(crate) async fn finish(
                 image.data = redeliver(&image.data, kept.bytes, keep.format).await?;
                 image.unmasked = Some(kept.report);
             }
-            None => {
-                if let Some(bytes) = inline_bytes(&image.data)? {
-                    checked_image(bytes, &what, &provider, request_id.as_deref())?;
-                }
-            }
+            None => check_inline(&image.data, &what, &provider, request_id.as_deref())?,
         }
     }
     Ok(response)
 }
 
-/// The bytes of a result that needs no download (base64, bytes, `data:` URLs).
-fn inline_bytes(data: &ImageData) -> Result<Option<bytes::Bytes>> {
+/// How much of an inline result is decoded to check its header: headers
+/// (with EXIF, ICC and XMP blocks) almost always fit; one that does not is
+/// checked from the whole file.
+const RESULT_HEAD_BYTES: usize = 64 * 1024;
+
+/// Checks a result that needs no download (base64, bytes, `data:` URLs):
+/// base64 valid throughout, and an image file. Only the head is decoded;
+/// the whole file is decoded once, by whoever saves or uses it.
+fn check_inline(data: &ImageData, what: &str, provider: &str, request_id: Option<&str>) -> Result<()> {
     let text = match data {
-        ImageData::Bytes(bytes) => return Ok(Some(bytes.clone())),
-        ImageData::Base64(text) => text.as_str(),
+        ImageData::Bytes(bytes) => return checked_image(bytes.clone(), what, provider, request_id).map(drop),
+        ImageData::Base64(text) => text.trim(),
         ImageData::Url(url) => match url.strip_prefix("data:").and_then(|rest| rest.split_once(',')) {
-            Some((_, payload)) => payload,
-            None => return Ok(None),
+            Some((_, payload)) => payload.trim(),
+            None => return Ok(()),
         },
     };
-    crate::base64_text::decode_strict(text.trim())
-        .map(|b| Some(b.into()))
-        .map_err(|e| Error::decode("result", format!("invalid base64: {e}")))
+    let invalid = |e: String| Error::decode("result", format!("invalid base64: {e}"));
+    let head = crate::base64_text::check_strict_and_decode_head(text, RESULT_HEAD_BYTES).map_err(invalid)?;
+    match checked_image(head.bytes.into(), what, provider, request_id) {
+        Ok(_) => Ok(()),
+        Err(err) if head.is_whole => Err(err),
+        Err(_) => {
+            let bytes = crate::base64_text::decode_strict(text).map_err(invalid)?;
+            checked_image(bytes.into(), what, provider, request_id).map(drop)
+        }
+    }
 }
 
 /// A composited result delivered the way the original one was: base64 as
@@ -176,5 +186,74 @@ pub(crate) async fn with_deadline<T>(
                 message: "for the whole edit (the call was cancelled)".into(),
             })
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jpeg(width: u32, height: u32) -> Vec<u8> {
+        let mut out = Vec::new();
+        image::RgbImage::new(width, height)
+            .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Jpeg)
+            .expect("encode");
+        out
+    }
+
+    /// A JPEG whose frame header comes after `blocks` application blocks of
+    /// 60,000 bytes each (what large EXIF, ICC or XMP data looks like).
+    fn jpeg_with_blocks_before_the_header(blocks: usize) -> Vec<u8> {
+        let plain = jpeg(4, 4);
+        let mut out = plain[..2].to_vec();
+        for _ in 0..blocks {
+            let payload = 60_000u16;
+            out.extend_from_slice(&[0xFF, 0xEF]);
+            out.extend_from_slice(&(payload + 2).to_be_bytes());
+            out.extend(std::iter::repeat_n(0u8, payload.into()));
+        }
+        out.extend_from_slice(&plain[2..]);
+        out
+    }
+
+    fn check(data: ImageData) -> Result<()> {
+        check_inline(&data, "result 0", "p", None)
+    }
+
+    #[test]
+    fn a_base64_image_result_passes_the_check() {
+        assert!(check(ImageData::Base64(crate::base64_text::encode(&jpeg(8, 8)))).is_ok());
+        let url = format!("data:image/jpeg;base64,{}", crate::base64_text::encode(&jpeg(8, 8)));
+        assert!(check(ImageData::Url(url)).is_ok());
+    }
+
+    #[test]
+    fn a_result_whose_header_lies_beyond_the_decoded_head_is_checked_whole() {
+        let file = jpeg_with_blocks_before_the_header(2);
+        assert!(file.len() > RESULT_HEAD_BYTES);
+        assert!(
+            checked_image(file[..RESULT_HEAD_BYTES].to_vec().into(), "head", "p", None).is_err(),
+            "the head alone is not enough, so this takes the whole-file path"
+        );
+        assert!(check(ImageData::Base64(crate::base64_text::encode(&file))).is_ok());
+    }
+
+    #[test]
+    fn a_result_with_broken_base64_after_the_head_is_refused() {
+        let file = jpeg_with_blocks_before_the_header(3);
+        let mut text = crate::base64_text::encode(&file);
+        let late = text.len() - 100;
+        text.replace_range(late..late + 1, "*");
+        let err = check(ImageData::Base64(text)).expect_err("broken base64");
+        assert!(err.to_string().contains("invalid base64"), "{err}");
+    }
+
+    #[test]
+    fn a_result_that_is_not_an_image_is_an_invalid_response() {
+        let err = check(ImageData::Base64(crate::base64_text::encode(b"<html>busy</html>"))).expect_err("not an image");
+        assert!(matches!(err, Error::InvalidResponse { .. }), "{err:?}");
+        let long = vec![b'x'; 3 * RESULT_HEAD_BYTES];
+        let err = check(ImageData::Base64(crate::base64_text::encode(&long))).expect_err("not an image");
+        assert!(matches!(err, Error::InvalidResponse { .. }), "{err:?}");
     }
 }

@@ -1,7 +1,5 @@
 //! Results in OpenAI's shapes: the `ImagesResponse` body and the two stream events.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use msgflux_core::{EditResponse, GeneratedImage, ImageData, ImageFormat, LoadedImage, Usage};
 use serde_json::{Value, json};
 
@@ -46,9 +44,15 @@ async fn entry(image: &GeneratedImage, delivery: &Delivery<'_>) -> Result<(Value
             );
             file.format
         }
+        // Base64 from the provider was checked by the pipeline: handed on as
+        // it is, not decoded and encoded again.
+        (ImageData::Base64(text), ResultFormat::B64Json) if image.format_hint().is_some() => {
+            entry.insert("b64_json".into(), Value::String(text.trim().to_string()));
+            image.format_hint().unwrap_or(ImageFormat::Png)
+        }
         (_, ResultFormat::B64Json) => {
             let file = result_file(image).await?;
-            entry.insert("b64_json".into(), Value::String(BASE64.encode(&file.bytes)));
+            entry.insert("b64_json".into(), Value::String(file.to_base64()));
             file.format
         }
     };
@@ -103,7 +107,7 @@ fn usage_json(usage: &Usage) -> Value {
 fn event_fields(kind: &str, file: &LoadedImage, echo: &Echo) -> serde_json::Map<String, Value> {
     let mut event = serde_json::Map::new();
     event.insert("type".into(), kind.into());
-    event.insert("b64_json".into(), BASE64.encode(&file.bytes).into());
+    event.insert("b64_json".into(), file.to_base64().into());
     event.insert("created_at".into(), now().into());
     event.insert(
         "size".into(),

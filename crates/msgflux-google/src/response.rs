@@ -58,7 +58,7 @@ struct Part {
 struct Blob {
     #[serde(default)]
     mime_type: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "msgflux_core::kit::http::base64_string")]
     data: String,
 }
 

@@ -27,7 +27,7 @@ struct ImagesResponse {
 
 #[derive(Debug, Deserialize)]
 struct ImageJson {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "msgflux_core::kit::http::optional_base64_string")]
     b64_json: Option<String>,
     #[serde(default)]
     url: Option<String>,

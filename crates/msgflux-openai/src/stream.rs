@@ -26,7 +26,7 @@ const COMPLETED: &str = "image_edit.completed";
 struct StreamEvent {
     #[serde(default, rename = "type")]
     kind: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "msgflux_core::kit::http::optional_base64_string")]
     b64_json: Option<String>,
     #[serde(default)]
     partial_image_index: Option<u32>,

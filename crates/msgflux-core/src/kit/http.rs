@@ -397,7 +397,7 @@ pub fn optional_base64_string<'de, D: serde::Deserializer<'de>>(deserializer: D)
     struct Optional;
     impl<'de> serde::de::Visitor<'de> for Optional {
         type Value = Option<String>;
-        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
             f.write_str("a base64 string or null")
         }
         fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
@@ -418,7 +418,7 @@ struct TextVisitor;
 
 impl serde::de::Visitor<'_> for TextVisitor {
     type Value = String;
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("a base64 string")
     }
     fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<String, E> {

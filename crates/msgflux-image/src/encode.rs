@@ -137,9 +137,9 @@ pub fn encode(image: &DynamicImage, setting: EncodeSetting, what: &str) -> Resul
 /// Builds an RGBA image band by band and encodes it as PNG at the fast
 /// level while it is being built: `fill(rows, band)` writes rows `rows` of
 /// the image into `band` on a second thread, and each finished band is
-/// filtered and compressed on this one while the next is filled. On the
-/// 12-megapixel prepare job that hides most of the resize behind the PNG
-/// encode (docs/benchmarks/image.md). Gives the pixels and the file; the
+/// filtered and compressed on this one while the next is filled, so the
+/// two overlap and no whole intermediate image is allocated (what it saves
+/// is measured in docs/benchmarks/image.md). Gives the pixels and the file; the
 /// file decodes to the same pixels as [`encode`] with
 /// [`PngLevel::Fast`] would write.
 pub(crate) fn build_and_encode_png_fast(

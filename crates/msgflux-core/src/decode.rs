@@ -183,7 +183,15 @@ fn guarded<T>(format: ImageFormat, what: &str, work: impl FnOnce() -> Result<T>)
     })
 }
 
-fn swaps_sides(orientation: Orientation) -> bool {
+/// Whether an EXIF orientation turns the image a quarter turn, so that its
+/// upright width is its stored height.
+///
+/// ```
+/// use image::metadata::Orientation;
+/// assert!(msgflux_core::kit::swaps_sides(Orientation::Rotate90));
+/// assert!(!msgflux_core::kit::swaps_sides(Orientation::FlipHorizontal));
+/// ```
+pub fn swaps_sides(orientation: Orientation) -> bool {
     matches!(
         orientation,
         Orientation::Rotate90 | Orientation::Rotate270 | Orientation::Rotate90FlipH | Orientation::Rotate270FlipH

@@ -134,6 +134,65 @@ pub fn encode(image: &DynamicImage, setting: EncodeSetting, what: &str) -> Resul
     Ok(buf)
 }
 
+/// Builds an RGBA image band by band and encodes it as PNG at the fast
+/// level while it is being built: `fill(rows, band)` writes rows `rows` of
+/// the image into `band` on a second thread, and each finished band is
+/// filtered and compressed on this one while the next is filled, so the
+/// two overlap and no whole intermediate image is allocated (what it saves
+/// is measured in docs/benchmarks/image.md). Gives the pixels and the file; the
+/// file decodes to the same pixels as [`encode`] with
+/// [`PngLevel::Fast`] would write.
+pub(crate) fn build_and_encode_png_fast(
+    width: u32,
+    height: u32,
+    mut fill: impl FnMut(std::ops::Range<u32>, &mut [u8]) -> Result<()> + Send,
+    what: &str,
+) -> Result<(image::RgbaImage, Vec<u8>)> {
+    // Eight bands: the first band's fill and the last band's encode are
+    // the only work not overlapped, and more bands cost more hand-overs.
+    let band_rows = height.div_ceil(8).max(1);
+    let row_bytes = width as usize * 4;
+    let mut pixels = vec![0u8; row_bytes * height as usize];
+    let failed = |e: &dyn fmt::Display| Error::decode(what, format!("cannot encode as PNG: {e}"));
+    let mut file = Vec::new();
+    std::thread::scope(|scope| -> Result<()> {
+        let (done, finished) = std::sync::mpsc::channel::<Result<&[u8]>>();
+        let bands = pixels.chunks_mut(row_bytes * band_rows as usize);
+        scope.spawn(move || {
+            for (index, band) in (0u32..).zip(bands) {
+                let start = index * band_rows;
+                let rows = start..start + (band.len() / row_bytes) as u32;
+                let filled = fill(rows, band).map(|()| &*band);
+                let stop = filled.is_err();
+                // The receiver is gone only when encoding failed: stop filling.
+                if done.send(filled).is_err() || stop {
+                    return;
+                }
+            }
+        });
+        let mut encoder = png::Encoder::new(&mut file, width, height);
+        encoder.set_color(png::ColorType::Rgba);
+        encoder.set_depth(png::BitDepth::Eight);
+        encoder.set_compression(png::Compression::Fast);
+        encoder.set_filter(png::Filter::Adaptive);
+        let mut writer = encoder.write_header().map_err(|e| failed(&e))?;
+        {
+            // One IDAT chunk per band rather than png's default 4 KB.
+            let mut stream = writer
+                .stream_writer_with_size(row_bytes * band_rows as usize)
+                .map_err(|e| failed(&e))?;
+            for band in finished {
+                std::io::Write::write_all(&mut stream, band?).map_err(|e| failed(&e))?;
+            }
+            stream.finish().map_err(|e| failed(&e))?;
+        }
+        writer.finish().map_err(|e| failed(&e))
+    })?;
+    let image = image::RgbaImage::from_raw(width, height, pixels)
+        .ok_or_else(|| Error::decode(what, format!("the {width}x{height} image was not filled")))?;
+    Ok((image, file))
+}
+
 /// PNG with the fastest setting.
 pub(crate) fn encode_png_fast(image: &DynamicImage, what: &str) -> Result<Vec<u8>> {
     encode(image, EncodeSetting::Png(PngLevel::Fast), what)

@@ -13,10 +13,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::decode::{Decoded, decode};
 use crate::decode_reduced::decode_jpeg_reduced;
-use crate::encode::{EncodeSetting, encode};
+use crate::encode::{EncodeSetting, PngLevel, build_and_encode_png_fast, encode};
 use crate::geometry::{CropAnchor, Fit, PadFill, Placement, Rect};
 use crate::mask::Mask;
-use crate::resize::{Filter, resize_rgb, resize_rgba};
+use crate::resize::{Filter, Layout, resize_rgb, resize_rgba, resize_rows_into};
 
 /// The output size a [`PrepareTarget`] asks for.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -571,11 +571,24 @@ fn prepare_pixels(
     let mut attempts = Vec::new();
     loop {
         let placement = Placement::fit(original.size, canvas, target.fit, edit_area);
-        let pixels = source.place(&placement, fill)?;
+        // The first rung of the PNG ladder is encoded while the image is
+        // still being scaled, band by band on two threads, when the scaled
+        // image is the whole canvas (no borders to paste it on).
+        let streams_png = ladder.first() == Some(&EncodeSetting::Png(PngLevel::Fast))
+            && placement.dest == Rect::full(placement.canvas);
+        let (pixels, mut encoded) = if streams_png {
+            let (pixels, bytes) = source.place_as_fast_png(&placement)?;
+            (pixels, Some(bytes))
+        } else {
+            (source.place(&placement, fill)?, None)
+        };
         let as_dynamic = DynamicImage::ImageRgba8(pixels);
         let mut last_bytes = 0u64;
         for setting in &ladder {
-            let bytes = encode(&as_dynamic, *setting, "image")?;
+            let bytes = match encoded.take() {
+                Some(bytes) => bytes,
+                None => encode(&as_dynamic, *setting, "image")?,
+            };
             let len = bytes.len() as u64;
             let fits = target.max_bytes.is_none_or(|max| len <= max);
             attempts.push(EncodeAttempt {
@@ -712,18 +725,51 @@ impl<'a> Source<'a> {
         }
     }
 
-    fn place(&self, placement: &Placement, fill: PadFill) -> Result<RgbaImage> {
+    /// The part of the decoded pixels that `placement` scales.
+    fn region(&self, placement: &Placement) -> Rect {
         let (width, height) = match self {
             Self::Rgb(rgb) => rgb.dimensions(),
             Self::Rgba(rgba) => rgba.dimensions(),
         };
         // A source decoded at a reduced scale is the whole image, smaller
         // (`decode_for` reduces only when the placement takes the whole area).
-        let region = if Size::new(width, height) == placement.source_size {
+        if Size::new(width, height) == placement.source_size {
             placement.source
         } else {
             Rect::new(0, 0, width, height)
-        };
+        }
+    }
+
+    /// Scales onto a canvas that the scaled image fills, and encodes it as
+    /// PNG at the fast level while it is scaled ([`build_and_encode_png_fast`]).
+    fn place_as_fast_png(&self, placement: &Placement) -> Result<(RgbaImage, Vec<u8>)> {
+        let region = self.region(placement);
+        let size = placement.dest.size();
+        match self {
+            Self::Rgb(rgb) => {
+                let mut rgb_band = Vec::new();
+                let fill = |rows: std::ops::Range<u32>, band: &mut [u8]| {
+                    rgb_band.resize(band.len() / 4 * 3, 0);
+                    resize_rows_into(rgb, Layout::Rgb, region, size, rows, &mut rgb_band, Filter::Lanczos3)?;
+                    for (rgba, rgb) in band.chunks_exact_mut(4).zip(rgb_band.chunks_exact(3)) {
+                        rgba[..3].copy_from_slice(rgb);
+                        rgba[3] = u8::MAX;
+                    }
+                    Ok(())
+                };
+                build_and_encode_png_fast(size.width, size.height, fill, "image")
+            }
+            Self::Rgba(rgba) => {
+                let fill = |rows, band: &mut [u8]| {
+                    resize_rows_into(rgba, Layout::Rgba, region, size, rows, band, Filter::Lanczos3)
+                };
+                build_and_encode_png_fast(size.width, size.height, fill, "image")
+            }
+        }
+    }
+
+    fn place(&self, placement: &Placement, fill: PadFill) -> Result<RgbaImage> {
+        let region = self.region(placement);
         let scaled = match self {
             Self::Rgb(rgb) => {
                 let scaled = resize_rgb(rgb, region, placement.dest.size(), Filter::Lanczos3)?;

@@ -6,11 +6,13 @@
 //! in that crate so that they are compiled once, not with every change of
 //! this crate's dependencies (docs/build-time.md).
 
+use std::ops::Range;
+
 use image::{GrayImage, ImageBuffer, Pixel, RgbImage, RgbaImage};
 use msgflux_core::{Error, Result, Size};
-use msgflux_resample::{Layout, Region, resample};
+use msgflux_resample::{Region, resample, resample_rows_into};
 
-pub(crate) use msgflux_resample::Filter;
+pub(crate) use msgflux_resample::{Filter, Layout};
 
 use crate::geometry::Rect;
 
@@ -25,33 +27,87 @@ fn resize_buffer<P>(
 where
     P: Pixel<Subpixel = u8>,
 {
-    if dst.width == 0 || dst.height == 0 {
-        return Err(Error::invalid("size", format!("{dst} has a zero side")));
-    }
-    let (sw, sh) = src.dimensions();
-    if !crop.fits_in(Size::new(sw, sh)) {
-        return Err(Error::invalid(
-            "image",
-            format!("region {crop} lies outside the {sw}x{sh} image"),
-        ));
-    }
-    if crop == Rect::new(0, 0, sw, sh) && (sw, sh) == (dst.width, dst.height) {
+    let region = checked_region(src.dimensions(), crop, dst)?;
+    if is_identity(src.dimensions(), crop, dst) {
         return Ok(src.clone());
     }
-    let region = Region {
-        x: crop.x,
-        y: crop.y,
-        width: crop.width,
-        height: crop.height,
-    };
-    let pixels = resample(src.as_raw(), layout, (sw, sh), region, (dst.width, dst.height), filter)
-        .map_err(|e| Error::invalid("image", e.to_string()))?;
+    let pixels = resample(
+        src.as_raw(),
+        layout,
+        src.dimensions(),
+        region,
+        (dst.width, dst.height),
+        filter,
+    )
+    .map_err(|e| Error::invalid("image", e.to_string()))?;
     ImageBuffer::from_raw(dst.width, dst.height, pixels).ok_or_else(|| {
         Error::invalid(
             "image",
             format!("resampling to {dst} returned a buffer of the wrong size"),
         )
     })
+}
+
+/// Writes rows `rows` of what [`resize_buffer`] would return into `out`:
+/// one band of the result, for a caller that encodes bands as they come.
+pub(crate) fn resize_rows_into<P>(
+    src: &ImageBuffer<P, Vec<u8>>,
+    layout: Layout,
+    crop: Rect,
+    dst: Size,
+    rows: Range<u32>,
+    out: &mut [u8],
+    filter: Filter,
+) -> Result<()>
+where
+    P: Pixel<Subpixel = u8>,
+{
+    let region = checked_region(src.dimensions(), crop, dst)?;
+    let row_bytes = dst.width as usize * layout.channels();
+    if is_identity(src.dimensions(), crop, dst) {
+        let band = src
+            .as_raw()
+            .get(rows.start as usize * row_bytes..rows.end as usize * row_bytes)
+            .filter(|band| band.len() == out.len())
+            .ok_or_else(|| Error::invalid("image", format!("rows {rows:?} are not a band of the {dst} image")))?;
+        out.copy_from_slice(band);
+        return Ok(());
+    }
+    resample_rows_into(
+        src.as_raw(),
+        layout,
+        src.dimensions(),
+        region,
+        (dst.width, dst.height),
+        rows,
+        out,
+        filter,
+    )
+    .map_err(|e| Error::invalid("image", e.to_string()))
+}
+
+/// The crop as msgflux-resample's region, once it is known to fit and `dst` has no zero side.
+fn checked_region((sw, sh): (u32, u32), crop: Rect, dst: Size) -> Result<Region> {
+    if dst.width == 0 || dst.height == 0 {
+        return Err(Error::invalid("size", format!("{dst} has a zero side")));
+    }
+    if !crop.fits_in(Size::new(sw, sh)) {
+        return Err(Error::invalid(
+            "image",
+            format!("region {crop} lies outside the {sw}x{sh} image"),
+        ));
+    }
+    Ok(Region {
+        x: crop.x,
+        y: crop.y,
+        width: crop.width,
+        height: crop.height,
+    })
+}
+
+/// Whether scaling is a copy: the whole image, at its own size.
+fn is_identity((sw, sh): (u32, u32), crop: Rect, dst: Size) -> bool {
+    crop == Rect::new(0, 0, sw, sh) && (sw, sh) == (dst.width, dst.height)
 }
 
 /// Scales the `crop` part of an RGBA image to `dst`, alpha-aware.

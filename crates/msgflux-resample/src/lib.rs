@@ -104,6 +104,39 @@ pub fn resample(
     dst: (u32, u32),
     filter: Filter,
 ) -> Result<Vec<u8>, ResampleError> {
+    let mut out = vec![0u8; dst.0 as usize * dst.1 as usize * layout.channels()];
+    resample_rows_into(pixels, layout, size, region, dst, 0..dst.1, &mut out, filter)?;
+    Ok(out)
+}
+
+/// Writes rows `rows` of the image [`resample`] would return into `out`
+/// (`rows.len()` x `dst.0` pixels in `layout`), so that a caller can scale
+/// an image a band at a time and hand finished rows on while the next band
+/// is scaled (prepare encodes its PNG that way). Each band row equals the
+/// whole image's row: the filter reads source pixels beyond the band.
+///
+/// Refuses what [`resample`] refuses, an empty or out-of-range `rows`, and
+/// an `out` of the wrong length.
+///
+/// ```
+/// use msgflux_resample::{Filter, Layout, Region, resample, resample_rows_into};
+/// let px: Vec<u8> = (0..64u8).collect();
+/// let whole = resample(&px, Layout::Gray, (8, 8), Region::whole(8, 8), (4, 4), Filter::Lanczos3).unwrap();
+/// let mut bottom = vec![0u8; 2 * 4];
+/// resample_rows_into(&px, Layout::Gray, (8, 8), Region::whole(8, 8), (4, 4), 2..4, &mut bottom, Filter::Lanczos3).unwrap();
+/// assert_eq!(bottom, whole[8..]);
+/// ```
+#[allow(clippy::too_many_arguments)]
+pub fn resample_rows_into(
+    pixels: &[u8],
+    layout: Layout,
+    size: (u32, u32),
+    region: Region,
+    dst: (u32, u32),
+    rows: std::ops::Range<u32>,
+    out: &mut [u8],
+    filter: Filter,
+) -> Result<(), ResampleError> {
     let (sw, sh) = size;
     let expected = sw as usize * sh as usize * layout.channels();
     if pixels.len() != expected {
@@ -126,38 +159,72 @@ pub fn resample(
             region.width, region.height, region.x, region.y
         )));
     }
+    if rows.is_empty() || rows.end > dst.1 {
+        return Err(ResampleError(format!(
+            "rows {}..{} are not a band of the {} rows of a {}x{} result",
+            rows.start, rows.end, dst.1, dst.0, dst.1
+        )));
+    }
+    let band_bytes = dst.0 as usize * rows.len() * layout.channels();
+    if out.len() != band_bytes {
+        return Err(ResampleError(format!(
+            "the output has {} bytes but {} rows of {} {layout:?} pixels need {band_bytes}",
+            out.len(),
+            rows.len(),
+            dst.0
+        )));
+    }
+    // The band's source rows, fractional: the filter centres each output row
+    // where the whole image's scaling would, so a band row is the whole
+    // image's row.
+    // (Multiplied before dividing, so the whole image's crop is exact.)
+    let source_rows = |r: u32| f64::from(region.height) * f64::from(r) / f64::from(dst.1);
+    let crop = Crop {
+        left: f64::from(region.x),
+        top: f64::from(region.y) + source_rows(rows.start),
+        width: f64::from(region.width),
+        height: source_rows(rows.end - rows.start),
+    };
+    let band = (dst.0, rows.end - rows.start);
     // Only the three layouts msgflux uses are instantiated: each is about a
     // third of this crate's compile time.
     match layout {
-        Layout::Gray => run::<U8>(pixels, size, region, dst, filter),
-        Layout::Rgb => run::<U8x3>(pixels, size, region, dst, filter),
-        Layout::Rgba => run::<U8x4>(pixels, size, region, dst, filter),
+        Layout::Gray => run::<U8>(pixels, size, crop, band, out, filter),
+        Layout::Rgb => run::<U8x3>(pixels, size, crop, band, out, filter),
+        Layout::Rgba => run::<U8x4>(pixels, size, crop, band, out, filter),
     }
+}
+
+/// The part of the source one call scales, in (fractional) pixels.
+struct Crop {
+    left: f64,
+    top: f64,
+    width: f64,
+    height: f64,
 }
 
 fn run<P: PixelTrait>(
     pixels: &[u8],
     (sw, sh): (u32, u32),
-    region: Region,
+    crop: Crop,
     (dw, dh): (u32, u32),
+    out: &mut [u8],
     filter: Filter,
-) -> Result<Vec<u8>, ResampleError> {
-    let mut out = vec![0u8; dw as usize * dh as usize * P::size()];
+) -> Result<(), ResampleError> {
     let filter = match filter {
         Filter::Lanczos3 => FilterType::Lanczos3,
         Filter::Bilinear => FilterType::Bilinear,
     };
     let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(filter)).crop(
-        f64::from(region.x),
-        f64::from(region.y),
-        f64::from(region.width),
-        f64::from(region.height),
+        crop.left,
+        crop.top,
+        crop.width,
+        crop.height,
     );
     let failed = |e: &dyn fmt::Display| ResampleError(format!("cannot resample {sw}x{sh} to {dw}x{dh}: {e}"));
     let src = TypedImageRef::<P>::from_buffer(sw, sh, pixels).map_err(|e| failed(&e))?;
-    let mut dst = TypedImage::<P>::from_buffer(dw, dh, &mut out).map_err(|e| failed(&e))?;
+    let mut dst = TypedImage::<P>::from_buffer(dw, dh, out).map_err(|e| failed(&e))?;
     Resizer::new()
         .resize_typed(&src, &mut dst, &options)
-        .map_err(|e| failed(&e))?;
-    Ok(out)
+        .map_err(|e| failed(&e))
 }

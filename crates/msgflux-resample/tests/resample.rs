@@ -56,3 +56,43 @@ fn a_zero_side_is_refused() {
     .unwrap_err();
     assert!(err.to_string().contains("zero"), "{err}");
 }
+
+/// A noisy 37x29 RGB image: every row differs, so a misplaced band shows.
+fn noisy_rgb() -> Vec<u8> {
+    (0..37 * 29 * 3)
+        .map(|i: u32| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect()
+}
+
+#[test]
+fn bands_scaled_one_at_a_time_make_the_whole_image() {
+    let px = noisy_rgb();
+    let (size, region, dst) = ((37, 29), Region::whole(37, 29), (16, 13));
+    let whole = resample(&px, Layout::Rgb, size, region, dst, Filter::Lanczos3).unwrap();
+    let mut banded = Vec::new();
+    for rows in [0..5, 5..6, 6..13] {
+        let mut band = vec![0u8; 16 * rows.len() * 3];
+        msgflux_resample::resample_rows_into(&px, Layout::Rgb, size, region, dst, rows, &mut band, Filter::Lanczos3)
+            .unwrap();
+        banded.extend(band);
+    }
+    assert_eq!(banded, whole);
+}
+
+#[test]
+fn a_band_beyond_the_last_row_is_refused() {
+    let px = noisy_rgb();
+    let mut band = vec![0u8; 16 * 3 * 3];
+    let err = msgflux_resample::resample_rows_into(
+        &px,
+        Layout::Rgb,
+        (37, 29),
+        Region::whole(37, 29),
+        (16, 13),
+        11..14,
+        &mut band,
+        Filter::Lanczos3,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("rows 11..14"), "{err}");
+}

@@ -18,7 +18,9 @@ pub mod local_io;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
-pub use crate::decode::{ImageHeader, decode_oriented, decode_with_limits, guarded_decode, read_header, sniff_format};
+pub use crate::decode::{
+    ImageHeader, decode_oriented, decode_with_limits, guarded_decode, read_header, sniff_format, swaps_sides,
+};
 pub use crate::error::Violations;
 pub use crate::format::human_bytes;
 pub use crate::progress::report;

@@ -298,3 +298,34 @@ fn the_report_serializes_for_response_metadata() {
     assert_eq!(json["prepared"]["size"]["width"], 32);
     assert_eq!(json["fit"], "stretch");
 }
+
+/// The pixels prepare scales for `target` as PNG (encoded band by band while
+/// scaling) and as JPEG (scaled whole, then encoded), and the PNG file's own pixels.
+fn png_and_jpeg_pixels(source: &DynamicImage, size: Size) -> (RgbaImage, RgbaImage, RgbaImage) {
+    let target = PrepareTarget::new().with_size(size);
+    let png = prepare(source, None, &target).unwrap();
+    let jpeg = prepare(source, None, &target.with_format(ImageFormat::Jpeg)).unwrap();
+    let file = image::load_from_memory(&png.image_bytes).unwrap().to_rgba8();
+    (png.image, jpeg.image, file)
+}
+
+#[test]
+fn the_png_encoded_while_scaling_holds_the_same_pixels_as_scaling_the_whole_image() {
+    let photo = image::load_from_memory(&asset("rocket.jpg")).unwrap();
+    // 203 rows: the last band is shorter than the others.
+    let (banded, whole, file) = png_and_jpeg_pixels(&photo, Size::new(301, 203));
+    assert_eq!(banded, whole);
+    assert_eq!(file, banded);
+}
+
+#[test]
+fn an_rgba_source_encoded_while_scaling_keeps_its_alpha_exactly_as_a_whole_scale() {
+    let photo = image::load_from_memory(&asset("rocket.jpg")).unwrap().to_rgba8();
+    let with_alpha = RgbaImage::from_fn(photo.width(), photo.height(), |x, y| {
+        let Rgba([r, g, b, _]) = *photo.get_pixel(x, y);
+        Rgba([r, g, b, ((x + y) % 256) as u8])
+    });
+    let (banded, whole, file) = png_and_jpeg_pixels(&DynamicImage::ImageRgba8(with_alpha), Size::new(256, 170));
+    assert_eq!(banded, whole);
+    assert_eq!(file, banded);
+}

@@ -143,6 +143,22 @@ fn the_exif_orientation_is_applied_to_a_reduced_decode() {
 }
 
 #[test]
+fn a_broken_exif_block_leaves_the_reduced_decode_as_stored() {
+    // An Exif segment whose TIFF header is cut short: no orientation to read.
+    let bytes = jpeg(
+        800,
+        400,
+        jpeg_encoder::ColorType::Rgb,
+        false,
+        Some(b"Exif\0\0II*\0\xff".to_vec()),
+    );
+    let (prepared, reference) = both_ways(&bytes, &target(200, 100));
+    assert!(was_reduced(&prepared), "{}", prepared.report);
+    assert_eq!(prepared.report.original.size, Size::new(800, 400));
+    assert!(psnr(&prepared.image, &reference) > 35.0);
+}
+
+#[test]
 fn a_jpeg_shrunk_by_less_than_half_is_decoded_in_full() {
     let (prepared, reference) = both_ways(&rgb_jpeg(600, 400), &target(400, 300));
     assert!(!was_reduced(&prepared), "{}", prepared.report);

@@ -79,10 +79,16 @@ for round in $(seq "$ROUNDS"); do
     "$bin/msgflux-emulator" openai --reuse-answers --expect-paid "$EDITS" -- \
         /usr/bin/time -f "$TIMEF" -o "$WORK/ours.time" $(ours_cmd "$OURS") > /dev/null
     ours+=("$(cat "$WORK/ours.time")")
+    # Each round starts with nothing left to write back: without this, the
+    # later rounds paid for the earlier rounds' writeback (openai-python's
+    # results are not synced; the kernel writes them later, and under
+    # pressure in whichever process is writing).
+    sync
     "$bin/msgflux-emulator" openai --reuse-answers --expect-paid $((EDITS + 1)) -- \
         /usr/bin/time -f "$TIMEF" -o "$WORK/theirs.time" \
         "$PY" bench/openai/bench.py files "$EDITS" "$IMAGE" "$MASK" "$THEIRS" > "$WORK/theirs.json"
     theirs+=("$(cat "$WORK/theirs.time")")
+    sync
     loops+=("$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["cpu_ms_per_edit"])' "$WORK/theirs.json")")
     [ "$(find "$OURS" -maxdepth 1 -name '*.png' | wc -l)" = "$EDITS" ] || { echo "msgflux saved the wrong number of results" >&2; exit 1; }
     echo "round $round: msgflux [${ours[-1]}], openai-python [${theirs[-1]}] loop ${loops[-1]} ms/edit (wall s, user s, sys s, peak KiB)" >&2

@@ -373,7 +373,7 @@ fn body_error(err: BodyError, what: &str, maybe_billed: bool, timeout: Duration)
 
 /// Reads a JSON answer, or says what was wrong with it.
 fn decode<T: DeserializeOwned>(headers: &HeaderMap, body: &[u8], what: &str) -> Result<T> {
-    http::parse_json(body).map_err(|e| Error::InvalidResponse {
+    serde_json::from_slice(body).map_err(|e| Error::InvalidResponse {
         provider: BFL_SCHEME.into(),
         message: format!("{what}: {e}; the answer began {}", http::body_snippet(body)),
         request_id: http::first_header(headers, &["x-request-id"]),

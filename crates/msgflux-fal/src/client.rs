@@ -269,7 +269,7 @@ async fn read_answer(response: reqwest::Response, timeout: Duration, idempotency
 
 /// Reads a JSON answer, or says what was wrong with it.
 pub(crate) fn decode_json<T: DeserializeOwned>(answer: &Answer, what: &str) -> Result<T> {
-    http::parse_json(&answer.body).map_err(|e| Error::InvalidResponse {
+    serde_json::from_slice(&answer.body).map_err(|e| Error::InvalidResponse {
         provider: FAL_SCHEME.into(),
         message: format!("{what}: {e}; the answer began {}", http::body_snippet(&answer.body)),
         request_id: http::first_header(&answer.headers, &["x-fal-request-id"]),

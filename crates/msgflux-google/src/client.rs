@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use msgflux_core::kit::Idempotency;
-use msgflux_core::kit::http::{BodyError, parse_json, read_body, redact_url, transport_error};
+use msgflux_core::kit::http::{BodyError, read_body, redact_url, transport_error};
 use msgflux_core::{Error, Result, RetryPolicy};
 use reqwest::header::{CONTENT_TYPE, HeaderValue, USER_AGENT};
 use serde::Deserialize;
@@ -283,9 +283,9 @@ impl GoogleClient {
 /// A `File` (or `{"file": File}`) answer.
 fn parse_file(body: &[u8], enveloped: bool) -> Result<FileJson> {
     let parsed = if enveloped {
-        parse_json::<FileEnvelope>(body).map(|e| e.file)
+        serde_json::from_slice::<FileEnvelope>(body).map(|e| e.file)
     } else {
-        parse_json::<FileJson>(body)
+        serde_json::from_slice::<FileJson>(body)
     };
     let file = parsed.map_err(|e| Error::InvalidResponse {
         provider: crate::GOOGLE_SCHEME.into(),

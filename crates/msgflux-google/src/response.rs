@@ -2,7 +2,7 @@
 //! model's words, the token counts; and the n answers of one edit as one
 //! `msgflux_core::EditResponse`.
 
-use msgflux_core::kit::http::{body_snippet, parse_json};
+use msgflux_core::kit::http::body_snippet;
 use msgflux_core::{EditResponse, Error, GeneratedImage, ImageData, ResponseFormat, Result, Usage};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -144,7 +144,7 @@ pub(crate) struct OneAnswer {
 /// Reads one answer: its image (the last one the model did not mark as a
 /// thought), or the refusal it is.
 pub(crate) fn parse_answer(provider: &str, header_id: Option<String>, body: &[u8]) -> Result<OneAnswer> {
-    let parsed: GenerateContentResponse = parse_json(body).map_err(|e| Error::InvalidResponse {
+    let parsed: GenerateContentResponse = serde_json::from_slice(body).map_err(|e| Error::InvalidResponse {
         provider: provider.into(),
         message: format!(
             "the answer is not the expected JSON ({e}); the edit may have been done and billed. Body starts: {}",

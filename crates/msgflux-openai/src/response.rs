@@ -3,7 +3,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use msgflux_core::kit::http::{body_snippet, parse_json};
+use msgflux_core::kit::http::body_snippet;
 use msgflux_core::{EditResponse, Error, GeneratedImage, ImageData, ImageFormat, ResponseFormat, Result, Size, Usage};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -147,7 +147,7 @@ fn sniff_base64(b64: &str) -> Option<ImageFormat> {
 impl Answer {
     /// Parses an `ImagesResponse` body.
     pub(crate) fn parse_body(self, body: &[u8]) -> Result<EditResponse> {
-        let parsed: ImagesResponse = parse_json(body).map_err(|e| Error::InvalidResponse {
+        let parsed: ImagesResponse = serde_json::from_slice(body).map_err(|e| Error::InvalidResponse {
             provider: self.provider.into(),
             message: format!(
                 "the edit answer is not the expected JSON ({e}); the edit may have been done and billed. Body starts: {}",

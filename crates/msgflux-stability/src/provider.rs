@@ -363,7 +363,7 @@ fn option_text(value: &OptionValue) -> String {
 }
 
 fn decode_json<T: serde::de::DeserializeOwned>(answer: &Answer, what: &str) -> Result<T> {
-    msgflux_core::kit::http::parse_json(&answer.body).map_err(|e| Error::InvalidResponse {
+    serde_json::from_slice(&answer.body).map_err(|e| Error::InvalidResponse {
         provider: STABILITY_SCHEME.into(),
         message: format!(
             "{what} is not the expected JSON ({e}); the generation may have been billed. Body starts: {}",

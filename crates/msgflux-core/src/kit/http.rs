@@ -341,33 +341,14 @@ pub async fn read_body(
     Ok(body.freeze())
 }
 
-/// Parses a JSON answer body. The body is checked as UTF-8 once, with
-/// SIMD, and then parsed as text: parsed from bytes, serde_json checks
-/// every string on its own with the scalar check, which for a 1.8 MB base64
-/// result was 2.4% of a whole edit's CPU (bench/openai/batch.sh under perf).
-///
-/// ```
-/// #[derive(serde::Deserialize)]
-/// struct Answer { id: String }
-/// let answer: Answer = msgflux_core::kit::http::parse_json(br#"{"id": "x"}"#).unwrap();
-/// assert_eq!(answer.id, "x");
-/// assert!(msgflux_core::kit::http::parse_json::<Answer>(b"{\"id\": \"\xff\"}").is_err());
-/// ```
-pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> serde_json::Result<T> {
-    match simdutf8::basic::from_utf8(body) {
-        Ok(text) => serde_json::from_str(text),
-        // The exact error (and its position) from the slower path.
-        Err(_) => serde_json::from_slice(body),
-    }
-}
-
 /// Deserializes a JSON string of base64 (`b64_json`, Gemini's inline
 /// `data`): use with `#[serde(deserialize_with = "...")]`. serde_json reads
 /// it as bytes, which it scans with memchr's SIMD search for the closing
 /// quote, where a `String` field is scanned eight bytes at a time for
 /// control characters too: that scan was a third of the instructions of a
-/// 1024x1024 edit (callgrind). Control characters and anything else that
-/// is not base64 are refused later, by the pipeline's base64 check.
+/// 1024x1024 edit (callgrind). The bytes are checked as UTF-8 here, once,
+/// with SIMD (simdutf8); control characters and anything else that is not
+/// base64 are refused later, by the pipeline's base64 check.
 ///
 /// ```
 /// #[derive(serde::Deserialize)]
@@ -375,7 +356,7 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> serde_json::Re
 ///     #[serde(deserialize_with = "msgflux_core::kit::http::base64_string")]
 ///     b64_json: String,
 /// }
-/// let image: Image = msgflux_core::kit::http::parse_json(br#"{"b64_json": "aGVsbG8="}"#).unwrap();
+/// let image: Image = serde_json::from_slice(br#"{"b64_json": "aGVsbG8="}"#).unwrap();
 /// assert_eq!(image.b64_json, "aGVsbG8=");
 /// ```
 pub fn base64_string<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
@@ -390,7 +371,7 @@ pub fn base64_string<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Resul
 ///     #[serde(default, deserialize_with = "msgflux_core::kit::http::optional_base64_string")]
 ///     b64_json: Option<String>,
 /// }
-/// let image: Image = msgflux_core::kit::http::parse_json(br#"{"b64_json": null}"#).unwrap();
+/// let image: Image = serde_json::from_slice(br#"{"b64_json": null}"#).unwrap();
 /// assert_eq!(image.b64_json, None);
 /// ```
 pub fn optional_base64_string<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
@@ -428,7 +409,7 @@ impl serde::de::Visitor<'_> for TextVisitor {
         Ok(text)
     }
     fn visit_bytes<E: serde::de::Error>(self, bytes: &[u8]) -> Result<String, E> {
-        std::str::from_utf8(bytes)
+        simdutf8::basic::from_utf8(bytes)
             .map(str::to_string)
             .map_err(|_| E::custom("a base64 string that is not text"))
     }
@@ -450,7 +431,11 @@ mod tests {
 
     #[test]
     fn a_base64_field_reads_plain_escaped_null_and_missing_strings() {
-        let parse = |json: &str| parse_json::<Image>(json.as_bytes()).expect("parse").b64_json;
+        let parse = |json: &str| {
+            serde_json::from_slice::<Image>(json.as_bytes())
+                .expect("parse")
+                .b64_json
+        };
         assert_eq!(parse(r#"{"b64_json": "aGVsbG8="}"#).as_deref(), Some("aGVsbG8="));
         assert_eq!(parse(r#"{"b64_json": "a\/b+c"}"#).as_deref(), Some("a/b+c"));
         assert_eq!(parse(r#"{"b64_json": null}"#), None);
@@ -459,9 +444,9 @@ mod tests {
 
     #[test]
     fn a_base64_field_that_is_not_a_string_is_refused() {
-        assert!(parse_json::<Image>(br#"{"b64_json": 12}"#).is_err());
+        assert!(serde_json::from_slice::<Image>(br#"{"b64_json": 12}"#).is_err());
         assert!(
-            parse_json::<Image>(br#"{"b64_json": "\ud800"}"#).is_err(),
+            serde_json::from_slice::<Image>(br#"{"b64_json": "\ud800"}"#).is_err(),
             "a lone surrogate is not text"
         );
     }

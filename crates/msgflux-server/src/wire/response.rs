@@ -26,12 +26,13 @@ pub(crate) async fn result_file(image: &GeneratedImage) -> Result<LoadedImage, A
 /// The `data` entry of one result.
 async fn entry(image: &GeneratedImage, delivery: &Delivery<'_>) -> Result<(Value, ImageFormat), ApiError> {
     let mut entry = serde_json::Map::new();
-    let format = match (&image.data, delivery.format) {
-        (ImageData::Url(url), ResultFormat::Url) if delivery.pass_through && url.starts_with("https://") => {
+    let hint = image.format_hint();
+    let format = match (&image.data, delivery.format, hint) {
+        (ImageData::Url(url), ResultFormat::Url, _) if delivery.pass_through && url.starts_with("https://") => {
             entry.insert("url".into(), Value::String(url.clone()));
-            image.format_hint().unwrap_or(ImageFormat::Png)
+            hint.unwrap_or(ImageFormat::Png)
         }
-        (_, ResultFormat::Url) => {
+        (_, ResultFormat::Url, _) => {
             let file = result_file(image).await?;
             let token = delivery.results.put(file.bytes.clone(), file.format);
             entry.insert(
@@ -46,11 +47,11 @@ async fn entry(image: &GeneratedImage, delivery: &Delivery<'_>) -> Result<(Value
         }
         // Base64 from the provider was checked by the pipeline: handed on as
         // it is, not decoded and encoded again.
-        (ImageData::Base64(text), ResultFormat::B64Json) if image.format_hint().is_some() => {
+        (ImageData::Base64(text), ResultFormat::B64Json, Some(format)) => {
             entry.insert("b64_json".into(), Value::String(text.trim().to_string()));
-            image.format_hint().unwrap_or(ImageFormat::Png)
+            format
         }
-        (_, ResultFormat::B64Json) => {
+        (_, ResultFormat::B64Json, _) => {
             let file = result_file(image).await?;
             entry.insert("b64_json".into(), Value::String(file.to_base64()));
             file.format

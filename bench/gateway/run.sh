@@ -17,7 +17,8 @@ mkdir -p "$WORK"
 if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV"
 fi
-"$VENV/bin/pip" install --quiet --disable-pip-version-check 'litellm[proxy]' httpx psutil
+source scripts/registry.sh
+from_registry "LiteLLM" "$VENV/bin/pip" install --quiet 'litellm[proxy]' httpx psutil
 cargo build --release -p msgflux-cli -p msgflux-emulators --bin msgflux --bin msgflux-emulator
 bin=target/release
 

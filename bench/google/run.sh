@@ -22,7 +22,8 @@ mkdir -p "$WORK"
 if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV"
 fi
-"$VENV/bin/pip" install --quiet "google-genai${GENAI_VERSION:+==$GENAI_VERSION}"
+source scripts/registry.sh
+from_registry "google-genai" "$VENV/bin/pip" install --quiet "google-genai${GENAI_VERSION:+==$GENAI_VERSION}"
 PY="$VENV/bin/python"
 GENAI_VERSION=$("$PY" -c "from google import genai; print(genai.__version__)")
 

@@ -12,7 +12,8 @@ mkdir -p "$WORK"
 if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV"
 fi
-"$VENV/bin/pip" install --quiet --upgrade pillow "pyvips[binary]" numpy
+source scripts/registry.sh
+from_registry "Pillow, pyvips and numpy" "$VENV/bin/pip" install --quiet --upgrade pillow "pyvips[binary]" numpy
 
 # vipsthumbnail (libvips' own command) is compared too when present; Debian's is libvips-tools.
 command -v vipsthumbnail >/dev/null || { apt-get update -qq && apt-get install -y -qq libvips-tools >/dev/null; } || true

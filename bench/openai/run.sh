@@ -32,7 +32,8 @@ mkdir -p "$WORK"
 if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV"
 fi
-"$VENV/bin/pip" install --quiet "openai==$OPENAI_VERSION"
+source scripts/registry.sh
+from_registry "openai-python" "$VENV/bin/pip" install --quiet "openai==$OPENAI_VERSION"
 PY="$VENV/bin/python"
 
 cargo build --release -p msgflux-emulators --bin msgflux-emulator

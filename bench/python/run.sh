@@ -14,7 +14,8 @@ target="${CARGO_TARGET_DIR:-$PWD/target}"
 ours="$target/python-venv"
 original="$target/bench-python-venv"
 [ -x "$original/bin/python" ] || python3 -m venv "$original"
-"$original/bin/pip" install --quiet --disable-pip-version-check "msgflux[openai]" httpx
+source scripts/registry.sh
+from_registry "the original msgflux" "$original/bin/pip" install --quiet "msgflux[openai]" httpx
 
 photo="$(mktemp -d)/photo.png"
 cp assets/astronaut.png "$photo"

@@ -18,7 +18,8 @@ PHOTO=assets/coffee.png
 if [ ! -x "$VENV/bin/python" ]; then
     python3 -m venv "$VENV"
 fi
-"$VENV/bin/pip" install --quiet --upgrade replicate pillow
+source scripts/registry.sh
+from_registry "replicate-python" "$VENV/bin/pip" install --quiet --upgrade replicate pillow
 
 cargo build --release -p msgflux-emulators --bin msgflux-emulator
 cargo build --release -p msgflux-replicate --example bench_client

@@ -24,7 +24,8 @@ if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
 fi
 # Pillow and numpy only for the tests of those input kinds: the package needs neither.
-"$venv/bin/pip" install --quiet --disable-pip-version-check pytest pillow numpy
+source scripts/registry.sh
+from_registry "pytest, Pillow and numpy" "$venv/bin/pip" install --quiet pytest pillow numpy
 
 # The extension module (lib target) and the emulator program the tests start.
 cargo build --workspace --all-features --lib --bins

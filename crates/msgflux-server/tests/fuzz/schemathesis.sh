@@ -10,10 +10,11 @@ cd "$root"
 bin=${MSGFLUX_BIN:-target/debug}
 work=target/fuzz-gateway
 mkdir -p "$work"
+source scripts/registry.sh
 if [ ! -x "$work/venv/bin/st" ]; then
     python3 -m venv "$work/venv"
 fi
-"$work/venv/bin/pip" install --quiet --disable-pip-version-check 'schemathesis>=4,<5'
+from_registry schemathesis "$work/venv/bin/pip" install --quiet 'schemathesis>=4,<5'
 
 export MSGFLUX_API_KEYS=fuzz-gateway-key-0123456789
 # Emptied first: the background process opens its log later, and an old start-up line must not be read as its own.

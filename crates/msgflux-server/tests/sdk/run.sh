@@ -10,13 +10,15 @@ cd "$root"
 bin=${MSGFLUX_BIN:-target/debug}
 work=target/sdk-tests
 mkdir -p "$work/node"
+source scripts/registry.sh
 
 if [ ! -x "$work/venv/bin/python" ]; then
     python3 -m venv "$work/venv"
 fi
-"$work/venv/bin/pip" install --quiet --disable-pip-version-check 'openai>=1.60,<4' 'pytest>=8,<10'
+from_registry "openai-python and pytest" "$work/venv/bin/pip" install --quiet 'openai>=1.60,<4' 'pytest>=8,<10'
 if [ ! -d "$work/node/node_modules/openai" ]; then
-    (cd "$work/node" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund 'openai@>=5 <8')
+    (cd "$work/node" && { [ -f package.json ] || npm init -y >/dev/null; })
+    from_registry "openai-node" npm install --prefix "$work/node" --silent 'openai@>=5 <8'
 fi
 
 # The emulator runs the gateway script with its address and key, then checks

@@ -14,17 +14,19 @@ artifacts=target/studio-artifacts
 playwright=1.65.1
 mkdir -p "$work/node"
 rm -rf "$artifacts"
+source scripts/registry.sh
 mkdir -p "$artifacts"
 
 if [ ! -x /usr/bin/chromium ]; then
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+    from_registry "Debian's package lists" apt-get update -qq -o Acquire::Retries=3 -o Acquire::http::Timeout=30
+    from_registry "Chromium from Debian" env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq --no-install-recommends -o Acquire::Retries=3 -o Acquire::http::Timeout=30 chromium >/dev/null
 fi
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 installed=$(cd "$work/node" && node -p "require('playwright-core/package.json').version" 2>/dev/null || true)
 if [ "$installed" != "$playwright" ]; then
-    (cd "$work/node" && { [ -f package.json ] || npm init -y >/dev/null; } \
-        && npm install --silent --no-audit --no-fund "playwright-core@$playwright")
+    (cd "$work/node" && { [ -f package.json ] || npm init -y >/dev/null; })
+    from_registry "playwright-core" npm install --prefix "$work/node" --silent "playwright-core@$playwright"
 fi
 
 export MSGFLUX_STUDIO_KEY=studio-test-key-0123456789

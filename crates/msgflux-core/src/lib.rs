@@ -21,8 +21,10 @@ mod format;
 mod base64_text;
 // Decoding untrusted bytes within limits.
 mod decode;
-// Responses, `consume()`, atomic saves, the keep-unmasked report.
+// Responses, `consume()`, saves, the keep-unmasked report.
 mod response;
+// Durable, atomic file writes.
+mod durable;
 // What one edit is doing while the caller waits (queue, upload, running).
 mod progress;
 // The one error type, and the broken rules it carries.
@@ -46,6 +48,7 @@ pub mod kit;
 pub use address::{AddressPolicy, IpNet};
 pub use capabilities::{Capabilities, MaskConvention, MaskSupport, OptionKind, OptionSpec, SizeRule};
 pub use decode::DecodeLimits;
+pub use durable::{is_staging_name, write_atomic};
 pub use error::{Error, ProviderError, Result, Violation};
 pub use format::ImageFormat;
 pub use input::{ImageInput, InputLoader, InputOrigin, LoadedImage};
@@ -55,7 +58,6 @@ pub use registry::{Registry, split_model_id};
 pub use request::{EditRequest, IntoOptions, OptionValue, ResponseFormat};
 pub use response::{
     Consumed, Cost, EditEvent, EditResponse, GeneratedImage, ImageData, LeakReport, UnmaskedReport, Usage,
-    is_staging_name, write_atomic,
 };
 pub use retry::RetryPolicy;
 pub use size::{OutputSize, Size};

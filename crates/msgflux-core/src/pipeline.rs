@@ -19,12 +19,13 @@
 use std::time::Duration;
 
 use crate::capabilities::MaskSupport;
+use crate::durable::write_atomic;
 use crate::error::{Error, Result, Violations};
 use crate::input::{InputLoader, LoadedImage};
 use crate::kit::provider::EditProvider;
 use crate::kit::unmasked::{self, KeepUnmasked};
 use crate::request::{EditRequest, LoadedRequest, ResponseFormat};
-use crate::response::{EditResponse, ImageData, checked_image, write_atomic};
+use crate::response::{EditResponse, ImageData, checked_image};
 
 /// A request that passed every check, and what the last step needs.
 pub(crate) struct Validated {

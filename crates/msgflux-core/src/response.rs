@@ -2,7 +2,6 @@
 //! result gives one string, several give a list.
 
 use std::fmt;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -12,6 +11,7 @@ use bytes::Bytes;
 use image::DynamicImage;
 use serde::{Deserialize, Serialize};
 
+use crate::durable::write_atomic;
 use crate::error::{Error, Result};
 use crate::format::ImageFormat;
 use crate::input::{InputLoader, LoadedImage};
@@ -170,65 +170,6 @@ pub(crate) fn checked_image(bytes: Bytes, what: &str, provider: &str, request_id
         ),
         request_id: request_id.map(str::to_string),
     })
-}
-
-/// Writes bytes to `path` through a temporary file in the same directory
-/// and a rename, durably: the file's data is synced before the rename, and
-/// its folder after it, so once this returns the file survives a power loss
-/// whole, and a crash before never leaves part of it under `path`.
-///
-/// ```
-/// let dir = tempfile::tempdir().unwrap();
-/// let path = dir.path().join("out.bin");
-/// msgflux_core::write_atomic(&path, b"hello").unwrap();
-/// assert_eq!(std::fs::read(&path).unwrap(), b"hello");
-/// ```
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(STAGING_PREFIX).suffix(STAGING_SUFFIX);
-    // tempfile creates private (0600) files; an output file gets the usual
-    // mode a new file has (0666 less the umask), like any other program's.
-    #[cfg(unix)]
-    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-    let mut tmp = builder.tempfile_in(dir).map_err(|e| Error::io(dir, e))?;
-    tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
-    tmp.as_file().sync_data().map_err(|e| Error::io(tmp.path(), e))?;
-    tmp.persist(path).map_err(|e| Error::io(path, e.error))?;
-    sync_folder(dir)
-}
-
-const STAGING_PREFIX: &str = ".msgflux-";
-const STAGING_SUFFIX: &str = ".tmp";
-
-/// Whether a file name is one [`write_atomic`] stages a file under before
-/// its rename (a listing taken meanwhile, or after a crash, may see it; it
-/// is never a result).
-///
-/// ```
-/// assert!(msgflux_core::is_staging_name(".msgflux-a1B2c3.tmp"));
-/// assert!(!msgflux_core::is_staging_name("a.png"));
-/// ```
-pub fn is_staging_name(file_name: &str) -> bool {
-    file_name.starts_with(STAGING_PREFIX) && file_name.ends_with(STAGING_SUFFIX)
-}
-
-/// Syncs a folder, so a name just created or renamed in it is on disk.
-#[cfg(unix)]
-fn sync_folder(dir: &Path) -> Result<()> {
-    std::fs::File::open(dir)
-        .and_then(|folder| folder.sync_all())
-        .map_err(|e| Error::io(dir, e))
-}
-
-/// Windows has no handle to sync a folder by; its rename is journalled by NTFS.
-#[cfg(not(unix))]
-fn sync_folder(_dir: &Path) -> Result<()> {
-    Ok(())
 }
 
 /// Token counts reported by the provider.
@@ -625,21 +566,6 @@ mod tests {
             .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
             .expect("encode");
         out
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn an_atomically_written_file_gets_the_usual_mode_not_a_private_one() {
-        use std::os::unix::fs::PermissionsExt as _;
-        let dir = tempfile::tempdir().expect("tempdir");
-        let path = dir.path().join("out.png");
-        write_atomic(&path, b"x").expect("write");
-        let mode = std::fs::metadata(&path).expect("stat").permissions().mode() & 0o777;
-        assert_ne!(
-            mode & 0o044,
-            0,
-            "group/other can read unless the umask forbids it: {mode:o}"
-        );
     }
 
     #[tokio::test]

@@ -209,11 +209,13 @@ pub(crate) fn gaussian_blur(src: &GrayImage, sigma: f32) -> GrayImage {
     // writes only its own, at the cost of priming its running sum once. The
     // band height is fixed, not taken from the thread count, so a mask
     // feathers to the same bytes on every machine.
-    let band_rows = COLUMN_BAND_ROWS.max(box_.l + 1);
     for _ in 0..PASSES {
-        other.par_chunks_mut(band_rows * w).enumerate().for_each(|(band, dst)| {
-            box_.columns(&plane, dst, w, h, band * band_rows);
-        });
+        other
+            .par_chunks_mut(COLUMN_BAND_ROWS * w)
+            .enumerate()
+            .for_each(|(band, dst)| {
+                box_.columns(&plane, dst, w, h, band * COLUMN_BAND_ROWS);
+            });
         std::mem::swap(&mut plane, &mut other);
     }
     let bytes = plane.par_iter().map(|&v| v.round().clamp(0.0, 255.0) as u8).collect();

@@ -6,7 +6,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Only the local provider is compiled for this job: the fastest first build.
-run=(cargo run --quiet -p msgflux-cli --no-default-features --features local --)
+# MSGFLUX_BIN=DIR runs DIR/msgflux instead (CI, which has built it already).
+if [ -n "${MSGFLUX_BIN:-}" ]; then
+    run=("$MSGFLUX_BIN/msgflux")
+else
+    run=(cargo run --quiet -p msgflux-cli --no-default-features --features local --)
+fi
 
 cmd=("${run[@]}" edit
     --model local/patchmatch

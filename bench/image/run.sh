@@ -16,14 +16,9 @@ source scripts/registry.sh
 from_registry "Pillow, pyvips and numpy" "$VENV/bin/pip" install --quiet --upgrade pillow "pyvips[binary]" numpy
 
 # vipsthumbnail (libvips' own command) is compared too when present; Debian's is libvips-tools.
-APT_OPTIONS=(-qq -o Acquire::Retries=3 -o Acquire::http::Timeout=30)
-debian_package() {
-    from_registry "Debian's package lists" apt-get update "${APT_OPTIONS[@]}" &&
-        from_registry "$1 (Debian)" apt-get install -y --no-install-recommends "${APT_OPTIONS[@]}" "$1" >/dev/null
-}
-command -v vipsthumbnail >/dev/null || debian_package libvips-tools || true
+command -v vipsthumbnail >/dev/null || debian_package vipsthumbnail libvips-tools || true
 # process.py reads each tool's peak memory through GNU time (Debian's package `time`).
-[ -x /usr/bin/time ] || debian_package time
+[ -x /usr/bin/time ] || debian_package "GNU time" time
 TARGET="${CARGO_TARGET_DIR:-target}"
 cargo build --release -p msgflux-image --example bench
 # The CLI with no provider compiled in: `msgflux prepare` needs none.

@@ -17,11 +17,7 @@ rm -rf "$artifacts"
 source scripts/registry.sh
 mkdir -p "$artifacts"
 
-if [ ! -x /usr/bin/chromium ]; then
-    from_registry "Debian's package lists" apt-get update -qq -o Acquire::Retries=3 -o Acquire::http::Timeout=30
-    from_registry "Chromium from Debian" env DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y -qq --no-install-recommends -o Acquire::Retries=3 -o Acquire::http::Timeout=30 chromium >/dev/null
-fi
+[ -x /usr/bin/chromium ] || debian_package Chromium chromium
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 installed=$(cd "$work/node" && node -p "require('playwright-core/package.json').version" 2>/dev/null || true)
 if [ "$installed" != "$playwright" ]; then

@@ -33,9 +33,7 @@ fn main() {
             let mut decoder = jpeg_decoder::Decoder::new(std::io::Cursor::new(&file));
             decoder.read_info().expect("jpeg-decoder header");
             let info = decoder.info().expect("frame");
-            let (w, h) = decoder
-                .scale(info.width * n / 8, info.height * n / 8)
-                .expect("scale");
+            let (w, h) = decoder.scale(info.width * n / 8, info.height * n / 8).expect("scale");
             (usize::from(w), usize::from(h), decoder.decode().expect("jpeg-decoder"))
         } else {
             let mut decoder = mozjpeg::Decompress::new_mem(&file).expect("mozjpeg header");

@@ -32,12 +32,12 @@ from_registry "openai-python" "$VENV/bin/pip" install --quiet "openai==$OPENAI_V
 PY="$VENV/bin/python"
 
 cargo build --release -p msgflux-emulators --bin msgflux-emulator -p msgflux-cli --bin msgflux
-cargo build --release -p msgflux-openai --example bench_client
+cargo build --release -p msgflux-openai --example openai_bench_client
 bin="${CARGO_TARGET_DIR:-target}/release"
 MSGFLUX="${MSGFLUX:-$bin/msgflux}"
 IMAGE="$WORK/astronaut-$SIZE.png"
 MASK="$WORK/mask-$SIZE.png"
-"$bin/examples/bench_client" inputs assets/astronaut.png "$SIZE" "$IMAGE" "$MASK" > /dev/null
+"$bin/examples/openai_bench_client" inputs assets/astronaut.png "$SIZE" "$IMAGE" "$MASK" > /dev/null
 JOBS="$WORK/jobs.jsonl"
 : > "$JOBS"
 for i in $(seq "$EDITS"); do

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """openai-python's side of bench/openai/run.sh, and the report.
 
-The edit commands do what crates/msgflux-openai/examples/bench_client.rs
+The edit commands do what crates/msgflux-openai/examples/openai_bench_client.rs
 does, written the way a Python user of the official SDK would write them,
 against the same emulator (which sets OPENAI_BASE_URL and OPENAI_API_KEY):
 

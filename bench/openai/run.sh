@@ -37,9 +37,9 @@ from_registry "openai-python" "$VENV/bin/pip" install --quiet "openai==$OPENAI_V
 PY="$VENV/bin/python"
 
 cargo build --release -p msgflux-emulators --bin msgflux-emulator
-cargo build --release -p msgflux-openai --example bench_client
+cargo build --release -p msgflux-openai --example openai_bench_client
 EMULATOR=(target/release/msgflux-emulator openai)
-OURS=target/release/examples/bench_client
+OURS=target/release/examples/openai_bench_client
 export CLK_TCK
 CLK_TCK=$(getconf CLK_TCK)
 

@@ -1,6 +1,6 @@
 """The official Python client's side of bench/replicate/run.sh, and the comparison.
 
-Runs the same edits as crates/msgflux-replicate/examples/bench_client.rs
+Runs the same edits as crates/msgflux-replicate/examples/replicate_bench_client.rs
 against the same emulator with `replicate` (replicate-python): the photo as
 a file (the client uploads it through the files API), the mask already in the
 model's white = repaint convention as a data URI (the Python user prepares it

@@ -22,7 +22,7 @@ source scripts/registry.sh
 from_registry "replicate-python" "$VENV/bin/pip" install --quiet --upgrade replicate pillow
 
 cargo build --release -p msgflux-emulators --bin msgflux-emulator
-cargo build --release -p msgflux-replicate --example bench_client
+cargo build --release -p msgflux-replicate --example replicate_bench_client
 target/release/msgflux-emulator replicate --port "$PORT" --polls 0 > /dev/null &
 EMULATOR=$!
 trap 'kill $EMULATOR' EXIT
@@ -35,5 +35,5 @@ TOKEN=r8_emulator_token
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "input: $PHOTO ($(stat -c %s "$PHOTO") bytes), model black-forest-labs/flux-fill-pro, $EDITS sequential edits, $CONCURRENT concurrent, best of $ROUNDS rounds"
-OURS=$(target/release/examples/bench_client "$BASE_URL" "$TOKEN" "$PHOTO" "$EDITS" "$CONCURRENT" "$ROUNDS")
+OURS=$(target/release/examples/replicate_bench_client "$BASE_URL" "$TOKEN" "$PHOTO" "$EDITS" "$CONCURRENT" "$ROUNDS")
 "$VENV/bin/python" bench/replicate/bench.py "$BASE_URL" "$TOKEN" "$PHOTO" "$EDITS" "$CONCURRENT" "$ROUNDS" "$OURS"

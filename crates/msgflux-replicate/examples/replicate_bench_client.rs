@@ -2,7 +2,7 @@
 //! through a Replicate server (the emulator), sequentially and concurrently.
 //!
 //! ```text
-//! bench_client BASE_URL TOKEN IMAGE EDITS CONCURRENT ROUNDS
+//! replicate_bench_client BASE_URL TOKEN IMAGE EDITS CONCURRENT ROUNDS
 //! ```
 //!
 //! Each edit loads the photo, builds a mask (transparent = edit) and sends it
@@ -21,7 +21,7 @@ use msgflux_replicate::ReplicateBuilder;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [base_url, token, image, edits, concurrent, rounds] = args.as_slice() else {
-        return Err("usage: bench_client BASE_URL TOKEN IMAGE EDITS CONCURRENT ROUNDS".into());
+        return Err("usage: replicate_bench_client BASE_URL TOKEN IMAGE EDITS CONCURRENT ROUNDS".into());
     };
     let (edits, concurrent, rounds): (usize, usize, usize) = (edits.parse()?, concurrent.parse()?, rounds.parse()?);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;

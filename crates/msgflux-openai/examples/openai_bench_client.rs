@@ -3,10 +3,10 @@
 //! `bench/openai/bench.py` times openai-python.
 //!
 //! ```text
-//! bench_client inputs SRC SIZE IMAGE_OUT MASK_OUT        make the inputs both clients send
-//! bench_client sequential EDITS IMAGE MASK               one edit after another (after one warm-up edit)
-//! bench_client batch EDITS CONCURRENCY IMAGE MASK        map_gather with BatchOptions::concurrency
-//! bench_client fault READ_TIMEOUT_S IMAGE MASK           one edit with default retries, short read timeout
+//! openai_bench_client inputs SRC SIZE IMAGE_OUT MASK_OUT        make the inputs both clients send
+//! openai_bench_client sequential EDITS IMAGE MASK               one edit after another (after one warm-up edit)
+//! openai_bench_client batch EDITS CONCURRENCY IMAGE MASK        map_gather with BatchOptions::concurrency
+//! openai_bench_client fault READ_TIMEOUT_S IMAGE MASK           one edit with default retries, short read timeout
 //! ```
 //!
 //! The edit commands read `OPENAI_BASE_URL` and `OPENAI_API_KEY` (the
@@ -28,7 +28,7 @@ use msgflux_openai as _;
 type BoxError = Box<dyn std::error::Error>;
 
 const PROMPT: &str = "Add a small red planet in the sky";
-const USAGE: &str = "usage: bench_client inputs SRC SIZE IMAGE_OUT MASK_OUT | sequential EDITS IMAGE MASK \
+const USAGE: &str = "usage: openai_bench_client inputs SRC SIZE IMAGE_OUT MASK_OUT | sequential EDITS IMAGE MASK \
                      | batch EDITS CONCURRENCY IMAGE MASK | fault READ_TIMEOUT_S IMAGE MASK";
 
 #[tokio::main]

@@ -39,8 +39,9 @@ from_registry() {
 # `debian_package LABEL PACKAGE...`: Debian's packages, after a fresh package
 # list, each step through from_registry with apt's own network limits.
 debian_package() {
-    local label=$1 options=(-y -qq --no-install-recommends -o Acquire::Retries=3 -o Acquire::http::Timeout=30)
+    local label=$1 network=(-qq -o Acquire::Retries=3 -o Acquire::http::Timeout=30)
     shift
-    from_registry "Debian's package lists" apt-get update -qq -o Acquire::Retries=3 -o Acquire::http::Timeout=30 &&
-        from_registry "$label (Debian)" env DEBIAN_FRONTEND=noninteractive apt-get install "${options[@]}" "$@" >/dev/null
+    from_registry "Debian's package lists" apt-get update "${network[@]}" &&
+        from_registry "$label (Debian)" env DEBIAN_FRONTEND=noninteractive \
+            apt-get install -y --no-install-recommends "${network[@]}" "$@" >/dev/null
 }

@@ -225,6 +225,22 @@ impl HoleMask {
     }
 }
 
+/// Whether pixel `p` of a `w`-wide, `h`-high mask is known (`false`) and
+/// one of its four neighbours is in the hole (`true`): the hole's border.
+pub(crate) fn on_border(hole: &[bool], w: usize, h: usize, p: usize) -> bool {
+    let (x, y) = (p % w, p / w);
+    !hole[p]
+        && [
+            (x > 0).then(|| p - 1),
+            (x + 1 < w).then(|| p + 1),
+            (y > 0).then(|| p - w),
+            (y + 1 < h).then(|| p + w),
+        ]
+        .into_iter()
+        .flatten()
+        .any(|n| hole[n])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -9,6 +9,8 @@ mod cancel;
 mod raster;
 // Smooth extension of values into the hole (the seam correction of PatchMatch).
 mod membrane;
+// The fill's fine detail scaled to the roughness around the hole (PatchMatch's last step).
+mod roughness;
 // Provider options: names, specs and the typed options struct.
 mod options;
 // Results as base64, `data:` URLs or `file://` files.

@@ -120,13 +120,11 @@ mod direct {
             let mut bounce = bounce.borrow_mut();
             // As large as this file needs, up to a chunk: small results
             // keep the buffer (and the memory it holds) small.
-            let needed = whole.min(CHUNK) + ALIGN;
-            if bounce.len() < needed {
-                bounce.resize(needed, 0);
+            let chunk = whole.min(CHUNK);
+            if bounce.len() < chunk + ALIGN {
+                bounce.resize(chunk + ALIGN, 0);
             }
             let start = bounce.as_ptr().align_offset(ALIGN);
-            // Whole blocks of what is there (a larger file may have grown it).
-            let chunk = ((bounce.len() - start) / ALIGN * ALIGN).min(CHUNK);
             let aligned = &mut bounce[start..start + chunk];
             let mut written = 0;
             let mut out = file;

@@ -114,15 +114,19 @@ pub(crate) fn decode_jpeg_reduced(
         else {
             return Ok(None);
         };
-        let side = |v: u32| u16::try_from(v / divisor).unwrap_or(u16::MAX);
-        let (w, h) = decoder
-            .scale(side(stored_w), side(stored_h))
-            .map_err(|e| Error::decode(what, e))?;
-        let (w, h) = (u32::from(w), u32::from(h));
-        if (w, h) == (stored_w, stored_h) || w < want_w || h < want_h {
-            return Ok(None);
-        }
-        let pixels = decoder.decode().map_err(|e| Error::decode(what, e))?;
+        // Half scale, the usual case, through our own two-thread decoder
+        // when it reads the file; jpeg-decoder otherwise.
+        let ours = (divisor == 2).then(|| crate::jpeg::decode_half(bytes).ok()).flatten();
+        let (w, h, pixels) = match ours {
+            Some(half) if half.channels == info.pixel_format.pixel_bytes() => (half.width, half.height, half.pixels),
+            _ => {
+                let Some(scaled) = decode_scaled(&mut decoder, (stored_w, stored_h), (want_w, want_h), divisor, what)?
+                else {
+                    return Ok(None);
+                };
+                scaled
+            }
+        };
         let short = || Error::decode(what, format!("the reduced JPEG decode gave fewer pixels than {w}x{h}"));
         let mut image = match info.pixel_format {
             PixelFormat::L8 => DynamicImage::ImageLuma8(GrayImage::from_raw(w, h, pixels).ok_or_else(short)?),
@@ -144,6 +148,27 @@ pub(crate) fn decode_jpeg_reduced(
     // A file this decoder cannot read (or panics on) goes to the full
     // decoder, which is more tolerant of damaged files and reports its own error.
     Ok(reduced.unwrap_or(None))
+}
+
+/// jpeg-decoder's scaled decode: `None` when it would not reduce to at
+/// least the wanted size.
+fn decode_scaled(
+    decoder: &mut Decoder<Cursor<&[u8]>>,
+    (stored_w, stored_h): (u32, u32),
+    (want_w, want_h): (u32, u32),
+    divisor: u32,
+    what: &str,
+) -> Result<Option<(u32, u32, Vec<u8>)>> {
+    let side = |v: u32| u16::try_from(v / divisor).unwrap_or(u16::MAX);
+    let (w, h) = decoder
+        .scale(side(stored_w), side(stored_h))
+        .map_err(|e| Error::decode(what, e))?;
+    let (w, h) = (u32::from(w), u32::from(h));
+    if (w, h) == (stored_w, stored_h) || w < want_w || h < want_h {
+        return Ok(None);
+    }
+    let pixels = decoder.decode().map_err(|e| Error::decode(what, e))?;
+    Ok(Some((w, h, pixels)))
 }
 
 /// The rule of the full decoder, applied to the full size: a file is

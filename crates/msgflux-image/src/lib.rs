@@ -5,6 +5,8 @@
 mod decode;
 // JPEG decoding at 1/2, 1/4 or 1/8 scale in the DCT domain, for prepare.
 mod decode_reduced;
+// Our own baseline JPEG decoder at half scale, on two threads (decode_reduced's fast path).
+mod jpeg;
 // Encoding and the settings stepped through to meet a byte budget.
 mod encode;
 // Rectangles, fit modes and the placement shared by an image and its mask.

@@ -30,18 +30,33 @@ pub(crate) struct Reduced {
     pub(crate) full: Size,
 }
 
-/// Decodes JPEG `bytes` at a reduced scale (1/8, 1/4 or 1/2 of each side,
-/// dividing both sides exactly): the smallest that still gives twice the
-/// size `at_least` returns for the full upright size, else 1/2 when that
-/// gives at least that size, or `None` when no reduction applies (the
-/// full size is needed, no such scale exists, or the pixel format is one
-/// the full decoder converts: CMYK, 16-bit).
-pub(crate) fn decode_jpeg_reduced(
-    bytes: &[u8],
+/// How a JPEG is to be decoded at a reduced scale, from its header.
+pub(crate) struct ReducedPlan<'a> {
+    decoder: Decoder<Cursor<&'a [u8]>>,
+    pixel_format: PixelFormat,
+    orientation: Orientation,
+    /// The full size, upright.
+    full: Size,
+    stored: (u32, u32),
+    /// The wanted size, as stored (not upright).
+    wanted: (u32, u32),
+    /// 2, 4 or 8.
+    divisor: u32,
+}
+
+/// Reads a JPEG's header and chooses how to decode it at a reduced scale
+/// (1/8, 1/4 or 1/2 of each side, dividing both sides exactly): the
+/// smallest that still gives twice the size `at_least` returns for the
+/// full upright size, else 1/2 when that gives at least that size, or
+/// `None` when no reduction applies (the full size is needed, no such
+/// scale exists, or the pixel format is one the full decoder converts:
+/// CMYK, 16-bit). Refuses, as the full decoder would, a size over `limits`.
+pub(crate) fn plan_reduced<'a>(
+    bytes: &'a [u8],
     limits: &DecodeLimits,
     what: &str,
     at_least: impl FnOnce(Size) -> Size,
-) -> Result<Option<Reduced>> {
+) -> Result<Option<ReducedPlan<'a>>> {
     // The header is read by the decoder that decodes the pixels, from the
     // caller's bytes: the image crate's JPEG header reader copies the whole
     // file first (6.4 MB on the 12 MP job, about 5 ms with its page
@@ -61,7 +76,7 @@ pub(crate) fn decode_jpeg_reduced(
             .unwrap_or(Orientation::NoTransforms);
         Ok((decoder, info, orientation))
     });
-    let Ok((mut decoder, info, orientation)) = header else {
+    let Ok((decoder, info, orientation)) = header else {
         return Ok(None);
     };
     let (stored_w, stored_h) = (u32::from(info.width), u32::from(info.height));
@@ -73,7 +88,7 @@ pub(crate) fn decode_jpeg_reduced(
     // The full decoder's limits, checked against the full size before
     // anything is allocated.
     check_limits(full, limits, what)?;
-    if full.width == 0 || full.height == 0 {
+    if full.width == 0 || full.height == 0 || !matches!(info.pixel_format, PixelFormat::L8 | PixelFormat::RGB24) {
         return Ok(None);
     }
     let wanted = at_least(full);
@@ -81,73 +96,97 @@ pub(crate) fn decode_jpeg_reduced(
     if wanted.width * 2 > full.width || wanted.height * 2 > full.height {
         return Ok(None);
     }
-    let reduced = msgflux_core::kit::guarded_decode(ImageFormat::Jpeg, what, || {
-        if !matches!(info.pixel_format, PixelFormat::L8 | PixelFormat::RGB24) {
-            return Ok(None);
-        }
-        // The decoder scales the stored (not upright) image.
-        let (want_w, want_h) = if swaps_sides(orientation) {
-            (wanted.height, wanted.width)
-        } else {
-            (wanted.width, wanted.height)
-        };
-        // A scale that divides both sides (a partial last block would add
-        // padding pixels to the reduced image and shift everything resampled
-        // from it: 1001 pixels at 1/4 came out 251 wide, 32 dB from the full
-        // decode) and keeps both at least `margin` times the wanted ones (the
-        // decoder's own choice only promises the wanted size for one side).
-        let leaves = |d: u32, margin: u32| {
-            stored_w % d == 0
-                && stored_h % d == 0
-                && stored_w / d >= want_w.saturating_mul(margin)
-                && stored_h / d >= want_h.saturating_mul(margin)
-        };
-        // 1/4 and 1/8 (2x2 and 1x1 of each 8x8 block) filter coarsely, so
-        // they leave Lanczos at least half of the reduction: 48 MP to
-        // 1024x1024 at 1/4 came out 45.9 dB from the full-resolution
-        // Lanczos, 3.7 dB worse than libvips's 1/2; at 1/2 (4x4 of 8x8)
-        // the wanted size is enough (12 MP: 46.3 dB, libvips 45.5).
-        let Some(divisor) = [8u32, 4, 2]
-            .into_iter()
-            .find(|&d| leaves(d, 2))
-            .or_else(|| leaves(2, 1).then_some(2))
-        else {
-            return Ok(None);
-        };
-        // Half scale, the usual case, through our own two-thread decoder
-        // when it reads the file; jpeg-decoder otherwise.
-        let ours = (divisor == 2).then(|| crate::jpeg::decode_half(bytes).ok()).flatten();
-        let (w, h, pixels) = match ours {
-            Some(half) if half.channels == info.pixel_format.pixel_bytes() => (half.width, half.height, half.pixels),
-            _ => {
-                let Some(scaled) = decode_scaled(&mut decoder, (stored_w, stored_h), (want_w, want_h), divisor, what)?
-                else {
-                    return Ok(None);
-                };
-                scaled
+    // The decoder scales the stored (not upright) image.
+    let (want_w, want_h) = if swaps_sides(orientation) {
+        (wanted.height, wanted.width)
+    } else {
+        (wanted.width, wanted.height)
+    };
+    // A scale that divides both sides (a partial last block would add
+    // padding pixels to the reduced image and shift everything resampled
+    // from it: 1001 pixels at 1/4 came out 251 wide, 32 dB from the full
+    // decode) and keeps both at least `margin` times the wanted ones (the
+    // decoder's own choice only promises the wanted size for one side).
+    let leaves = |d: u32, margin: u32| {
+        stored_w % d == 0
+            && stored_h % d == 0
+            && stored_w / d >= want_w.saturating_mul(margin)
+            && stored_h / d >= want_h.saturating_mul(margin)
+    };
+    // 1/4 and 1/8 (2x2 and 1x1 of each 8x8 block) filter coarsely, so
+    // they leave Lanczos at least half of the reduction: 48 MP to
+    // 1024x1024 at 1/4 came out 45.9 dB from the full-resolution
+    // Lanczos, 3.7 dB worse than libvips's 1/2; at 1/2 (4x4 of 8x8)
+    // the wanted size is enough (12 MP: 46.3 dB, libvips 45.5).
+    let Some(divisor) = [8u32, 4, 2]
+        .into_iter()
+        .find(|&d| leaves(d, 2))
+        .or_else(|| leaves(2, 1).then_some(2))
+    else {
+        return Ok(None);
+    };
+    Ok(Some(ReducedPlan {
+        decoder,
+        pixel_format: info.pixel_format,
+        orientation,
+        full,
+        stored: (stored_w, stored_h),
+        wanted: (want_w, want_h),
+        divisor,
+    }))
+}
+
+impl ReducedPlan<'_> {
+    /// The full size, upright.
+    pub(crate) fn full(&self) -> Size {
+        self.full
+    }
+
+    /// Whether the plan is half scale of an upright RGB file: what
+    /// [`crate::jpeg::decode_half_with`] can hand on row by row, with no
+    /// orientation to apply to the whole image first.
+    pub(crate) fn is_upright_rgb_at_half(&self) -> bool {
+        self.divisor == 2 && self.orientation == Orientation::NoTransforms && self.pixel_format == PixelFormat::RGB24
+    }
+
+    /// Decodes as planned: half scale through our own decoder when it
+    /// reads the file, jpeg-decoder otherwise. `None` when jpeg-decoder
+    /// cannot give the planned size or fails: the caller then decodes in
+    /// full, which is more tolerant of damaged files and reports its own error.
+    pub(crate) fn decode(mut self, bytes: &[u8], what: &str) -> Result<Option<Reduced>> {
+        let reduced = msgflux_core::kit::guarded_decode(ImageFormat::Jpeg, what, || {
+            let ours = (self.divisor == 2)
+                .then(|| crate::jpeg::decode_half(bytes).ok())
+                .flatten();
+            let (w, h, pixels) = match ours {
+                Some(half) if half.channels == self.pixel_format.pixel_bytes() => {
+                    (half.width, half.height, half.pixels)
+                }
+                _ => match decode_scaled(&mut self.decoder, self.stored, self.wanted, self.divisor, what)? {
+                    Some(scaled) => scaled,
+                    None => return Ok(None),
+                },
+            };
+            let short = || Error::decode(what, format!("the reduced JPEG decode gave fewer pixels than {w}x{h}"));
+            let mut image = match self.pixel_format {
+                PixelFormat::L8 => DynamicImage::ImageLuma8(GrayImage::from_raw(w, h, pixels).ok_or_else(short)?),
+                _ => DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, pixels).ok_or_else(short)?),
+            };
+            if self.orientation != Orientation::NoTransforms {
+                image.apply_orientation(self.orientation);
             }
-        };
-        let short = || Error::decode(what, format!("the reduced JPEG decode gave fewer pixels than {w}x{h}"));
-        let mut image = match info.pixel_format {
-            PixelFormat::L8 => DynamicImage::ImageLuma8(GrayImage::from_raw(w, h, pixels).ok_or_else(short)?),
-            _ => DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, pixels).ok_or_else(short)?),
-        };
-        if orientation != Orientation::NoTransforms {
-            image.apply_orientation(orientation);
-        }
-        Ok(Some(Reduced {
-            decoded: Decoded {
-                image,
-                format: ImageFormat::Jpeg,
-                orientation,
-                file_bytes: bytes.len() as u64,
-            },
-            full,
-        }))
-    });
-    // A file this decoder cannot read (or panics on) goes to the full
-    // decoder, which is more tolerant of damaged files and reports its own error.
-    Ok(reduced.unwrap_or(None))
+            Ok(Some(Reduced {
+                decoded: Decoded {
+                    image,
+                    format: ImageFormat::Jpeg,
+                    orientation: self.orientation,
+                    file_bytes: bytes.len() as u64,
+                },
+                full: self.full,
+            }))
+        });
+        Ok(reduced.unwrap_or(None))
+    }
 }
 
 /// jpeg-decoder's scaled decode: `None` when it would not reduce to at

@@ -25,6 +25,8 @@ mod validate;
 
 // Prepare an image and mask for a target.
 mod prepare;
+// Prepare's fastest path: a JPEG scaled and encoded while it is decoded at half scale.
+mod prepare_streamed;
 
 // Side-by-side view, difference heatmap, mask-leak report.
 mod compare;

@@ -12,10 +12,11 @@ use msgflux_core::{
 use serde::{Deserialize, Serialize};
 
 use crate::decode::{Decoded, decode};
-use crate::decode_reduced::decode_jpeg_reduced;
+use crate::decode_reduced::plan_reduced;
 use crate::encode::{EncodeSetting, PngLevel, build_and_encode_png_fast, encode};
 use crate::geometry::{CropAnchor, Fit, PadFill, Placement, Rect};
 use crate::mask::Mask;
+use crate::prepare_streamed::{FirstRung, decode_half_scaled_to_png};
 use crate::resize::{Filter, Layout, resize_rgb, resize_rgba, resize_rows_into};
 
 /// The output size a [`PrepareTarget`] asks for.
@@ -348,7 +349,7 @@ pub fn prepare(image: &DynamicImage, mask: Option<&Mask>, target: &PrepareTarget
         bytes: None,
         has_alpha: image.color().has_alpha(),
     };
-    prepare_pixels(image, original, Orientation::NoTransforms, mask, target)
+    prepare_pixels(image, original, Orientation::NoTransforms, mask, target, None)
 }
 
 /// Decodes image bytes (and optional mask bytes, transparent = edit) within
@@ -361,34 +362,58 @@ pub fn prepare_bytes(
     target: &PrepareTarget,
     limits: &DecodeLimits,
 ) -> Result<Prepared> {
-    let (decoded, full) = decode_for(image, limits, target)?;
+    let (decoded, full, first) = decode_for(image, limits, target)?;
     let mask = mask
         .map(|bytes| Mask::decode(bytes, MaskConvention::TransparentIsEdit, limits, "mask"))
         .transpose()?;
-    prepare_decoded(&decoded, full, image, mask.as_ref(), target)
+    prepare_decoded(&decoded, full, image, mask.as_ref(), target, first)
 }
 
-/// Decodes `bytes` for `target`, returning the pixels and the full upright
-/// size. A JPEG whose whole area is scaled down to half a side or less
-/// ([`Fit::Stretch`], [`Fit::Pad`]) is decoded at a reduced scale
-/// ([`decode_jpeg_reduced`]): on the 12-megapixel benchmark that is most
-/// of the time saved (docs/benchmarks/image.md). A crop keeps the full
+/// Decodes `bytes` for `target`, returning the pixels, the full upright
+/// size, and the first encoding when it was made while decoding. A JPEG
+/// whose whole area is scaled down to half a side or less ([`Fit::Stretch`],
+/// [`Fit::Pad`]) is decoded at a reduced scale
+/// ([`decode_reduced`](crate::decode_reduced)): on the 12-megapixel
+/// benchmark that is most of the time saved (docs/benchmarks/image.md); at
+/// half scale, upright, to a PNG it fills, it is also scaled and encoded
+/// as it is decoded ([`decode_half_scaled_to_png`]). A crop keeps the full
 /// decode, whose pixels its window is measured in.
-fn decode_for(bytes: &[u8], limits: &DecodeLimits, target: &PrepareTarget) -> Result<(Decoded, Size)> {
+fn decode_for(
+    bytes: &[u8],
+    limits: &DecodeLimits,
+    target: &PrepareTarget,
+) -> Result<(Decoded, Size, Option<FirstRung>)> {
     let whole_area = !matches!(target.fit, Fit::Crop(_));
     if whole_area && ImageFormat::sniff(bytes) == Some(ImageFormat::Jpeg) {
-        let needed = |full: Size| {
-            Placement::fit(full, target.canvas_for(full), target.fit, None)
-                .dest
-                .size()
-        };
-        if let Some(reduced) = decode_jpeg_reduced(bytes, limits, "image", needed)? {
-            return Ok((reduced.decoded, reduced.full));
+        let placement = |full: Size| Placement::fit(full, target.canvas_for(full), target.fit, None);
+        if let Some(plan) = plan_reduced(bytes, limits, "image", |full| placement(full).dest.size())? {
+            let full = plan.full();
+            let first_placement = placement(full);
+            if plan.is_upright_rgb_at_half()
+                && streams_png(target, &first_placement)
+                && let Some((decoded, first)) = decode_half_scaled_to_png(bytes, first_placement.dest.size(), "image")?
+            {
+                return Ok((decoded, full, Some(first)));
+            }
+            if let Some(reduced) = plan.decode(bytes, "image")? {
+                return Ok((reduced.decoded, reduced.full, None));
+            }
         }
     }
     let decoded = decode(bytes, limits, "image")?;
     let full = decoded.size();
-    Ok((decoded, full))
+    Ok((decoded, full, None))
+}
+
+/// Whether the first rung of `target`'s ladder is encoded while the image
+/// is scaled, band by band on two threads: a fast-level PNG that the
+/// scaled image fills (no borders to paste it on).
+fn streams_png(target: &PrepareTarget, placement: &Placement) -> bool {
+    EncodeSetting::ladder(target.format).and_then(|ladder| ladder.first().copied())
+        == Some(EncodeSetting::Png(PngLevel::Fast))
+        && placement.dest == Rect::full(placement.canvas)
+        && placement.canvas.width > 0
+        && placement.canvas.height > 0
 }
 
 /// The inputs of a provider request, prepared.
@@ -436,7 +461,7 @@ pub fn prepare_loaded(
     target: &PrepareTarget,
 ) -> Result<PreparedInputs> {
     let limits = DecodeLimits::default();
-    let (decoded, full) = decode_for(&image.bytes, &limits, target)?;
+    let (decoded, full, first) = decode_for(&image.bytes, &limits, target)?;
     let mask_pixels = mask
         .map(|m| Mask::decode(&m.bytes, MaskConvention::TransparentIsEdit, &limits, "mask"))
         .transpose()?;
@@ -444,7 +469,7 @@ pub fn prepare_loaded(
         mask_convention: MaskConvention::TransparentIsEdit,
         ..target.clone()
     };
-    let prepared = prepare_decoded(&decoded, full, &image.bytes, mask_pixels.as_ref(), &target)?;
+    let prepared = prepare_decoded(&decoded, full, &image.bytes, mask_pixels.as_ref(), &target, first)?;
     let new_image = if prepared.report.unchanged() {
         image.clone()
     } else {
@@ -469,13 +494,16 @@ pub fn prepare_loaded(
     })
 }
 
-/// `full` is the image's upright size, which `decoded` has unless it was decoded at a reduced scale.
+/// `full` is the image's upright size, which `decoded` has unless it was
+/// decoded at a reduced scale; `first` is the first encoding, when it was
+/// made while decoding.
 fn prepare_decoded(
     decoded: &Decoded,
     full: Size,
     file: &[u8],
     mask: Option<&Mask>,
     target: &PrepareTarget,
+    first: Option<FirstRung>,
 ) -> Result<Prepared> {
     let original = ImageSummary {
         size: full,
@@ -513,7 +541,7 @@ fn prepare_decoded(
             },
         });
     }
-    let mut prepared = prepare_pixels(&decoded.image, original, decoded.orientation, mask, target)?;
+    let mut prepared = prepare_pixels(&decoded.image, original, decoded.orientation, mask, target, first)?;
     if decoded.size() != full {
         let line = format!(
             "decoded the JPEG at a reduced scale ({}) before resizing",
@@ -544,6 +572,7 @@ fn prepare_pixels(
     orientation: Orientation,
     mask: Option<&Mask>,
     target: &PrepareTarget,
+    mut first: Option<FirstRung>,
 ) -> Result<Prepared> {
     check_mask_size(mask, original.size)?;
     let ladder = EncodeSetting::ladder(target.format).ok_or_else(|| {
@@ -571,12 +600,9 @@ fn prepare_pixels(
     let mut attempts = Vec::new();
     loop {
         let placement = Placement::fit(original.size, canvas, target.fit, edit_area);
-        // The first rung of the PNG ladder is encoded while the image is
-        // still being scaled, band by band on two threads, when the scaled
-        // image is the whole canvas (no borders to paste it on).
-        let streams_png = ladder.first() == Some(&EncodeSetting::Png(PngLevel::Fast))
-            && placement.dest == Rect::full(placement.canvas);
-        let (pixels, mut encoded) = if streams_png {
+        let (pixels, mut encoded) = if let Some(FirstRung { pixels, png }) = first.take() {
+            (pixels, Some(png))
+        } else if streams_png(target, &placement) {
             let (pixels, bytes) = source.place_as_fast_png(&placement)?;
             (pixels, Some(bytes))
         } else {
@@ -751,10 +777,7 @@ impl<'a> Source<'a> {
                 let fill = |rows: std::ops::Range<u32>, band: &mut [u8]| {
                     rgb_band.resize(band.len() / 4 * 3, 0);
                     resize_rows_into(rgb, Layout::Rgb, region, size, rows, &mut rgb_band, Filter::Lanczos3)?;
-                    for (rgba, rgb) in band.chunks_exact_mut(4).zip(rgb_band.chunks_exact(3)) {
-                        rgba[..3].copy_from_slice(rgb);
-                        rgba[3] = u8::MAX;
-                    }
+                    rgb_into_opaque_rgba(&rgb_band, band);
                     Ok(())
                 };
                 build_and_encode_png_fast(size.width, size.height, fill, "image")
@@ -778,6 +801,14 @@ impl<'a> Source<'a> {
             Self::Rgba(rgba) => resize_rgba(rgba, region, placement.dest.size(), Filter::Lanczos3)?,
         };
         Ok(placement.paste_on_canvas(scaled, fill))
+    }
+}
+
+/// Copies RGB pixels into RGBA ones, opaque.
+pub(crate) fn rgb_into_opaque_rgba(rgb: &[u8], rgba: &mut [u8]) {
+    for (rgba, rgb) in rgba.chunks_exact_mut(4).zip(rgb.chunks_exact(3)) {
+        rgba[..3].copy_from_slice(rgb);
+        rgba[3] = u8::MAX;
     }
 }
 

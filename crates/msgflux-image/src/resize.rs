@@ -10,7 +10,7 @@ use std::ops::Range;
 
 use image::{GrayImage, ImageBuffer, Pixel, RgbImage, RgbaImage};
 use msgflux_core::{Error, Result, Size};
-use msgflux_resample::{Region, resample, resample_rows_into};
+use msgflux_resample::{Region, resample, resample_rows_from_top, resample_rows_into, source_rows_needed};
 
 pub(crate) use msgflux_resample::{Filter, Layout};
 
@@ -84,6 +84,39 @@ where
         filter,
     )
     .map_err(|e| Error::invalid("image", e.to_string()))
+}
+
+/// Rows `rows` of a whole `size` image scaled to `dst`, from `top`, the
+/// first rows of that image (at least [`rows_needed_from_top`] of them):
+/// for a caller scaling an image while it is still being decoded.
+pub(crate) fn resize_rows_from_top(
+    top: &[u8],
+    layout: Layout,
+    size: Size,
+    dst: Size,
+    rows: Range<u32>,
+    out: &mut [u8],
+    filter: Filter,
+) -> Result<()> {
+    let region = checked_region((size.width, size.height), Rect::full(size), dst)?;
+    resample_rows_from_top(
+        top,
+        layout,
+        (size.width, size.height),
+        region,
+        (dst.width, dst.height),
+        rows,
+        out,
+        filter,
+    )
+    .map_err(|e| Error::invalid("image", e.to_string()))
+}
+
+/// How many rows from the top of a whole `size` image scaled to `dst`
+/// rows `rows` of the result read.
+pub(crate) fn rows_needed_from_top(size: Size, dst: Size, rows: Range<u32>, filter: Filter) -> u32 {
+    let region = Region::whole(size.width, size.height);
+    source_rows_needed(size.height, region, dst.height, rows, filter)
 }
 
 /// The crop as msgflux-resample's region, once it is known to fit and `dst` has no zero side.

@@ -113,7 +113,9 @@ pub fn resample(
 /// (`rows.len()` x `dst.0` pixels in `layout`), so that a caller can scale
 /// an image a band at a time and hand finished rows on while the next band
 /// is scaled (prepare encodes its PNG that way). Each band row equals the
-/// whole image's row: the filter reads source pixels beyond the band.
+/// whole image's row (the filter reads source pixels beyond the band);
+/// when enlarging, within one level, because the band's own crop rounds
+/// the filter weights differently in their last bit.
 ///
 /// Refuses what [`resample`] refuses, an empty or out-of-range `rows`, and
 /// an `out` of the wrong length.
@@ -145,6 +147,104 @@ pub fn resample_rows_into(
             pixels.len()
         )));
     }
+    band(pixels, layout, size, sh, region, dst, rows, out, filter)
+}
+
+/// How many rows from the top of a `source_height`-row source rows `rows`
+/// of the result read (the filter reads past `region`, up to the source's
+/// edge): a caller decoding an image from the
+/// top can scale a band as soon as that many rows are there
+/// ([`resample_rows_from_top`]).
+///
+/// ```
+/// use msgflux_resample::{Filter, Region, source_rows_needed};
+/// // The top quarter of a halving reads a little past the top half.
+/// let rows = source_rows_needed(400, Region::whole(100, 400), 200, 0..50, Filter::Lanczos3);
+/// assert!(rows > 100 && rows < 110);
+/// assert_eq!(source_rows_needed(400, Region::whole(100, 400), 200, 150..200, Filter::Lanczos3), 400);
+/// ```
+pub fn source_rows_needed(
+    source_height: u32,
+    region: Region,
+    dst_height: u32,
+    rows: std::ops::Range<u32>,
+    filter: Filter,
+) -> u32 {
+    if dst_height == 0 || rows.is_empty() {
+        return region.y.min(source_height);
+    }
+    // fast_image_resize's window for an output row: the source centre
+    // plus the filter's support, scaled when shrinking, rounded up.
+    let scale = f64::from(region.height) / f64::from(dst_height);
+    let support = match filter {
+        Filter::Lanczos3 => 3.0,
+        Filter::Bilinear => 1.0,
+    } * scale.max(1.0);
+    let last_centre = f64::from(region.y) + (f64::from(rows.end) - 0.5) * scale;
+    // One row more than the window, against rounding at the boundary.
+    let needed = (last_centre + support).ceil() + 1.0;
+    (needed.max(0.0) as u64).min(u64::from(source_height)) as u32
+}
+
+/// [`resample_rows_into`] for a source of which only the top rows exist
+/// yet: `top` holds whole rows of the `size` image, at least
+/// [`source_rows_needed`] of them, and the band is the one
+/// [`resample_rows_into`] gives from the whole image.
+///
+/// ```
+/// use msgflux_resample::{Filter, Layout, Region, resample, resample_rows_from_top, source_rows_needed};
+/// let px: Vec<u8> = (0..64 * 64).map(|i| (i * 7 % 251) as u8).collect();
+/// let whole = resample(&px, Layout::Gray, (64, 64), Region::whole(64, 64), (16, 16), Filter::Lanczos3).unwrap();
+/// let rows = source_rows_needed(64, Region::whole(64, 64), 16, 0..4, Filter::Lanczos3);
+/// let mut top = vec![0u8; 4 * 16];
+/// let available = &px[..rows as usize * 64];
+/// resample_rows_from_top(available, Layout::Gray, (64, 64), Region::whole(64, 64), (16, 16), 0..4, &mut top, Filter::Lanczos3).unwrap();
+/// assert_eq!(top, whole[..4 * 16]);
+/// ```
+#[allow(clippy::too_many_arguments)]
+pub fn resample_rows_from_top(
+    top: &[u8],
+    layout: Layout,
+    size: (u32, u32),
+    region: Region,
+    dst: (u32, u32),
+    rows: std::ops::Range<u32>,
+    out: &mut [u8],
+    filter: Filter,
+) -> Result<(), ResampleError> {
+    let (sw, sh) = size;
+    let row_bytes = sw as usize * layout.channels();
+    let available = top.len().checked_div(row_bytes).unwrap_or(0);
+    if row_bytes == 0 || top.len() % row_bytes != 0 || available > sh as usize {
+        return Err(ResampleError(format!(
+            "the buffer has {} bytes, not whole rows of a {sw}x{sh} {layout:?} image",
+            top.len()
+        )));
+    }
+    let needed = source_rows_needed(sh, region, dst.1, rows.clone(), filter);
+    if (available as u32) < needed {
+        return Err(ResampleError(format!(
+            "rows {}..{} of the result read {needed} source rows but only {available} are there",
+            rows.start, rows.end
+        )));
+    }
+    band(top, layout, size, available as u32, region, dst, rows, out, filter)
+}
+
+/// One band of the result from the first `available` rows of a `size` image.
+#[allow(clippy::too_many_arguments)]
+fn band(
+    pixels: &[u8],
+    layout: Layout,
+    size: (u32, u32),
+    available: u32,
+    region: Region,
+    dst: (u32, u32),
+    rows: std::ops::Range<u32>,
+    out: &mut [u8],
+    filter: Filter,
+) -> Result<(), ResampleError> {
+    let (sw, sh) = size;
     if dst.0 == 0 || dst.1 == 0 || region.width == 0 || region.height == 0 {
         return Err(ResampleError(format!(
             "cannot resample a {}x{} region to {}x{}: a side is zero",
@@ -185,13 +285,13 @@ pub fn resample_rows_into(
         width: f64::from(region.width),
         height: source_rows(rows.end - rows.start),
     };
-    let band = (dst.0, rows.end - rows.start);
+    let band_size = (dst.0, rows.end - rows.start);
     // Only the three layouts msgflux uses are instantiated: each is about a
     // third of this crate's compile time.
     match layout {
-        Layout::Gray => run::<U8>(pixels, size, crop, band, out, filter),
-        Layout::Rgb => run::<U8x3>(pixels, size, crop, band, out, filter),
-        Layout::Rgba => run::<U8x4>(pixels, size, crop, band, out, filter),
+        Layout::Gray => run::<U8>(pixels, (sw, available), crop, band_size, out, filter),
+        Layout::Rgb => run::<U8x3>(pixels, (sw, available), crop, band_size, out, filter),
+        Layout::Rgba => run::<U8x4>(pixels, (sw, available), crop, band_size, out, filter),
     }
 }
 

@@ -96,3 +96,75 @@ fn a_band_beyond_the_last_row_is_refused() {
     .unwrap_err();
     assert!(err.to_string().contains("rows 11..14"), "{err}");
 }
+
+/// A noisy image of any size and layout.
+fn noisy(width: u32, height: u32, layout: Layout) -> Vec<u8> {
+    (0..width * height * layout.channels() as u32)
+        .map(|i: u32| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect()
+}
+
+#[test]
+fn a_band_scaled_from_only_the_source_rows_it_needs_equals_the_band_scaled_from_all_of_them() {
+    use msgflux_resample::{resample_rows_from_top, resample_rows_into, source_rows_needed};
+    // Shrinking as prepare does (1416 -> 1024 rows, scaled down), by 3, a
+    // region lower in the image (the filter reads past it), and enlarging;
+    // both filters, every layout.
+    let cases = [
+        ((53u32, 141u32), Region::whole(53, 141), (40u32, 102u32)),
+        ((60, 90), Region::whole(60, 90), (20, 30)),
+        (
+            (48, 80),
+            Region {
+                x: 4,
+                y: 17,
+                width: 40,
+                height: 50,
+            },
+            (30, 21),
+        ),
+        ((20, 24), Region::whole(20, 24), (33, 61)),
+    ];
+    for (size, region, dst) in cases {
+        for layout in [Layout::Gray, Layout::Rgb, Layout::Rgba] {
+            for filter in [Filter::Lanczos3, Filter::Bilinear] {
+                let px = noisy(size.0, size.1, layout);
+                let row_bytes = size.0 as usize * layout.channels();
+                let out_row = dst.0 as usize * layout.channels();
+                let band_rows = dst.1.div_ceil(7);
+                for start in (0..dst.1).step_by(band_rows as usize) {
+                    let rows = start..(start + band_rows).min(dst.1);
+                    let needed = source_rows_needed(size.1, region, dst.1, rows.clone(), filter);
+                    let mut from_top = vec![0u8; out_row * rows.len()];
+                    let top = &px[..needed as usize * row_bytes];
+                    resample_rows_from_top(top, layout, size, region, dst, rows.clone(), &mut from_top, filter)
+                        .unwrap();
+                    let mut from_all = vec![0u8; out_row * rows.len()];
+                    resample_rows_into(&px, layout, size, region, dst, rows.clone(), &mut from_all, filter).unwrap();
+                    assert!(
+                        from_top == from_all,
+                        "{size:?} {region:?} -> {dst:?}, {layout:?} {filter:?}, rows {rows:?} from {needed} source rows"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_band_given_fewer_source_rows_than_it_reads_is_refused() {
+    let px = noisy(40, 80, Layout::Gray);
+    let mut band = vec![0u8; 20 * 10];
+    let err = msgflux_resample::resample_rows_from_top(
+        &px[..40 * 20],
+        Layout::Gray,
+        (40, 80),
+        Region::whole(40, 80),
+        (20, 40),
+        0..10,
+        &mut band,
+        Filter::Lanczos3,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("only 20 are there"), "{err}");
+}

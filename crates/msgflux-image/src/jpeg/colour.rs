@@ -23,7 +23,7 @@ impl Planes {
     }
 
     /// Transforms every block of an MCU row (zeroing the coefficients read).
-    pub(super) fn fill(&mut self, layout: &Layout, quant: &[[u16; 64]; 4], basis: &Basis, coefficients: &mut [i16]) {
+    pub(super) fn fill(&mut self, layout: &Layout, quant: &[[f32; 64]; 4], basis: &Basis, coefficients: &mut [i16]) {
         for (c, plane) in layout.components.iter().zip(&mut self.planes) {
             for by in 0..c.v {
                 for bx in 0..c.blocks_across {

@@ -38,7 +38,7 @@ impl Basis {
     pub(super) fn block(
         &self,
         coefficients: &mut [i16],
-        quant: &[u16; 64],
+        quant: &[f32; 64],
         out_w: usize,
         out_h: usize,
         out: &mut [u8],
@@ -56,32 +56,41 @@ impl Basis {
 #[inline(always)]
 fn transform<const W: usize, const H: usize>(
     coefficients: &mut [i16],
-    quant: &[u16; 64],
+    quant: &[f32; 64],
     across: &[[f32; W]; W],
     down: &[[f32; H]; H],
     out: &mut [u8],
     stride: usize,
 ) {
     // Rows first: each coefficient row's W frequencies become W samples.
+    // All-zero rows (most of smooth chroma's) are skipped, and left out of
+    // the column pass; the others are multiplied out without a branch per
+    // coefficient (noise makes zeros unpredictable).
     let mut rows = [[0f32; W]; H];
+    let mut nonzero_rows = 0u32;
     for (v, row) in rows.iter_mut().enumerate() {
         let coefficient_row = &mut coefficients[v * 8..v * 8 + W];
-        for (u, c) in coefficient_row.iter_mut().enumerate() {
-            if *c != 0 {
-                let f = f32::from(*c) * f32::from(quant[v * 8 + u]);
-                for (sample, w) in row.iter_mut().zip(&across[u]) {
-                    *sample += f * w;
-                }
-                *c = 0;
+        if coefficient_row.iter().all(|&c| c == 0) {
+            continue;
+        }
+        nonzero_rows |= 1 << v;
+        for (u, c) in coefficient_row.iter().enumerate() {
+            let f = f32::from(*c) * quant[v * 8 + u];
+            for (sample, w) in row.iter_mut().zip(&across[u]) {
+                *sample += f * w;
             }
         }
+        coefficient_row.fill(0);
     }
     // Then columns, with the level shift.
     for y in 0..H {
         let mut line = [128.0f32; W];
-        for (v, row) in rows.iter().enumerate() {
+        let mut pending = nonzero_rows;
+        while pending != 0 {
+            let v = pending.trailing_zeros() as usize;
+            pending &= pending - 1;
             let w = down[v][y];
-            for (sample, r) in line.iter_mut().zip(row) {
+            for (sample, r) in line.iter_mut().zip(&rows[v]) {
                 *sample += w * r;
             }
         }
@@ -107,7 +116,7 @@ mod tests {
             let mut quant = [1u16; 64];
             quant[0] = 4;
             let mut out = [0u8; 64];
-            basis.block(&mut block, &quant, w, h, &mut out, 8);
+            basis.block(&mut block, &quant.map(f32::from), w, h, &mut out, 8);
             for y in 0..h {
                 assert!(
                     out[y * 8..y * 8 + w].iter().all(|&p| p == 168),
@@ -140,7 +149,7 @@ mod tests {
             }
         }
         let mut out = [0u8; 64];
-        Basis::new().block(&mut block, &[1; 64], 8, 8, &mut out, 8);
+        Basis::new().block(&mut block, &[1.0; 64], 8, 8, &mut out, 8);
         for y in 0..8 {
             for x in 0..8 {
                 let want = pixel(x, y) + 128.0;

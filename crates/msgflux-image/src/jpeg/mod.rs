@@ -37,33 +37,42 @@ pub(crate) struct HalfScale {
     pub(crate) pixels: Vec<u8>,
 }
 
-/// MCU rows decoded ahead of the pixel thread: enough to ride out an
-/// uneven row, few enough to keep memory small (a row of the 12 MP photo
-/// is 200 KB of coefficients).
-const ROWS_AHEAD: usize = 4;
+/// Coefficients decoded ahead of the pixel side, in bytes: enough that the
+/// entropy decoding does not wait while a band of the output is scaled
+/// (about 20 MCU rows of the 12 MP photo, 200 KB each; with 4 rows it
+/// waited, and the whole job took about 10% longer), few enough to keep
+/// memory small.
+const BYTES_AHEAD: usize = 4 << 20;
 
 /// Decodes a JPEG at half scale, or says why not.
 ///
 /// The caller has checked the size against its limits: the pixel buffer is
 /// a quarter of the full image's.
 pub(crate) fn decode_half(data: &[u8]) -> Result<HalfScale, Unreadable> {
+    decode_half_with(data, |_| ()).map(|((), half)| half)
+}
+
+/// Decodes a JPEG at half scale while `work` takes its rows from the top
+/// as they are finished ([`HalfRows::decode_until`]), on the calling
+/// thread, while the entropy decoding runs on another. Gives what `work`
+/// returned and the whole image, or why the file could not be decoded
+/// (also when a row `work` asked for could not be: what it returned is
+/// then dropped, and the caller decodes the file another way).
+pub(crate) fn decode_half_with<T>(
+    data: &[u8],
+    work: impl FnOnce(&mut HalfRows<'_>) -> T,
+) -> Result<(T, HalfScale), Unreadable> {
     let header = header::read(data)?;
     let layout = Layout::new(&header)?;
-    let width = header.width.div_ceil(2);
-    let height = header.height.div_ceil(2);
-    let channels = header.components.len();
-    let mut pixels = vec![0u8; width as usize * height as usize * channels];
-    let coefficients_len = layout.blocks_per_row * 64;
     let basis = idct::Basis::new();
-    let mut planes = colour::Planes::new(&layout);
-
     std::thread::scope(|scope| {
-        let (rows_tx, rows_rx) = mpsc::sync_channel::<Result<Vec<i16>, Unreadable>>(ROWS_AHEAD);
+        let rows_ahead = (BYTES_AHEAD / (layout.blocks_per_row * 128).max(1)).clamp(2, 64);
+        let (rows_tx, rows_rx) = mpsc::sync_channel::<Result<Vec<i16>, Unreadable>>(rows_ahead);
         let (free_tx, free_rx) = mpsc::channel::<Vec<i16>>();
         let mut scan = ScanDecoder::new(data, &header, layout.clone())?;
-        let rows = layout.mcu_rows;
+        let (mcu_rows, coefficients_len) = (layout.mcu_rows, layout.blocks_per_row * 64);
         scope.spawn(move || {
-            for _ in 0..rows {
+            for _ in 0..mcu_rows {
                 let mut buffer = free_rx.try_recv().unwrap_or_else(|_| vec![0; coefficients_len]);
                 let row = scan.decode_row(&mut buffer).map(|()| buffer);
                 let failed = row.is_err();
@@ -73,26 +82,106 @@ pub(crate) fn decode_half(data: &[u8]) -> Result<HalfScale, Unreadable> {
                 }
             }
         });
-        let row_bytes = width as usize * channels;
-        for (mcu_row, band) in pixels.chunks_mut(row_bytes * layout.plane_h).enumerate() {
-            let mut coefficients = match rows_rx.recv() {
-                Ok(row) => row?,
-                Err(_) => return Err(Unreadable("the entropy decoder stopped")),
-            };
-            debug_assert!(mcu_row < rows);
-            planes.fill(&layout, &header.quant, &basis, &mut coefficients);
-            planes.convert(band, width as usize);
-            // The other side may be done already; the buffer is then dropped.
-            let _ = free_tx.send(coefficients);
+        let (width, height) = (header.width.div_ceil(2), header.height.div_ceil(2));
+        let channels = header.components.len();
+        let mut rows = HalfRows {
+            rows_rx,
+            free_tx,
+            planes: colour::Planes::new(&layout),
+            layout: &layout,
+            quant: header.quant.map(|table| table.map(f32::from)),
+            basis: &basis,
+            pixels: vec![0u8; width as usize * height as usize * channels],
+            width,
+            height,
+            channels,
+            done: 0,
+            failure: None,
+        };
+        let result = work(&mut rows);
+        if let Some(failure) = rows.failure {
+            return Err(failure);
         }
-        Ok(())
-    })?;
-    Ok(HalfScale {
-        width,
-        height,
-        channels,
-        pixels,
+        Ok((result, rows.finish()?))
     })
+}
+
+/// The rows of a half-scale decode, finished from the top on demand.
+pub(crate) struct HalfRows<'a> {
+    rows_rx: mpsc::Receiver<Result<Vec<i16>, Unreadable>>,
+    free_tx: mpsc::Sender<Vec<i16>>,
+    planes: colour::Planes,
+    layout: &'a Layout,
+    /// The quantisation tables, as the transform multiplies them.
+    quant: [[f32; 64]; 4],
+    basis: &'a idct::Basis,
+    pixels: Vec<u8>,
+    width: u32,
+    height: u32,
+    channels: usize,
+    /// Output rows finished.
+    done: u32,
+    failure: Option<Unreadable>,
+}
+
+impl HalfRows<'_> {
+    pub(crate) fn width(&self) -> u32 {
+        self.width
+    }
+
+    pub(crate) fn height(&self) -> u32 {
+        self.height
+    }
+
+    /// 1 (grey) or 3 (RGB).
+    pub(crate) fn channels(&self) -> usize {
+        self.channels
+    }
+
+    /// Finishes rows until at least `rows` (at most the height) are done,
+    /// and gives every finished row.
+    pub(crate) fn decode_until(&mut self, rows: u32) -> Result<&[u8], Unreadable> {
+        if let Some(failure) = self.failure {
+            return Err(failure);
+        }
+        let row_bytes = self.width as usize * self.channels;
+        let plane_h = self.layout.plane_h as u32;
+        while self.done < rows.min(self.height) {
+            let received = self
+                .rows_rx
+                .recv()
+                .unwrap_or(Err(Unreadable("the entropy decoder stopped")));
+            let mut coefficients = match received {
+                Ok(coefficients) => coefficients,
+                Err(failure) => {
+                    self.failure = Some(failure);
+                    return Err(failure);
+                }
+            };
+            let band_rows = plane_h.min(self.height - self.done);
+            let start = self.done as usize * row_bytes;
+            let band = &mut self.pixels[start..start + band_rows as usize * row_bytes];
+            self.planes
+                .fill(self.layout, &self.quant, self.basis, &mut coefficients);
+            self.planes.convert(band, self.width as usize);
+            self.done += band_rows;
+            // The entropy side may be done already; the buffer is then dropped.
+            let _ = self.free_tx.send(coefficients);
+        }
+        Ok(&self.pixels[..self.done as usize * row_bytes])
+    }
+
+    /// The whole image, once every row is done.
+    fn finish(mut self) -> Result<HalfScale, Unreadable> {
+        let height = self.height;
+        self.decode_until(height)?;
+        Ok(HalfScale {
+            width: self.width,
+            height: self.height,
+            channels: self.channels,
+            pixels: self.pixels,
+        })
+    }
 }
 
 #[cfg(test)]

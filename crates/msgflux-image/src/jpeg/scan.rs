@@ -202,6 +202,17 @@ fn decode_block(
         if bits.available() < 32 {
             bits.refill();
         }
+        if let Some((run, value)) = ac.decode_ac_fast(bits) {
+            k += run;
+            if k > 63 {
+                return Err(Unreadable("a run of zeros past the end of a block"));
+            }
+            if c.keep >> k & 1 != 0 {
+                block[ZIGZAG[k]] = value as i16;
+            }
+            k += 1;
+            continue;
+        }
         let rs = ac.decode(bits)?;
         let (run, size) = (usize::from(rs >> 4), u32::from(rs & 15));
         if size == 0 {
@@ -225,6 +236,10 @@ fn decode_block(
     while k < 64 {
         if bits.available() < 32 {
             bits.refill();
+        }
+        if let Some((run, _)) = ac.decode_ac_fast(bits) {
+            k += run + 1;
+            continue;
         }
         let rs = ac.decode(bits)?;
         let (run, size) = (usize::from(rs >> 4), u32::from(rs & 15));

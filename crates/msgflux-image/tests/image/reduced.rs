@@ -200,3 +200,18 @@ fn a_half_scale_is_used_with_less_margin_when_no_larger_one_leaves_twice_the_out
     // The 12-megapixel benchmark's shape: 4240x2832 to 1024x1024 decodes at 2120x1416.
     assert_decoded_at(1060, 708, (256, 256), "530x354");
 }
+
+#[test]
+fn a_budget_the_first_png_misses_is_met_from_the_reduced_decode() {
+    let budget = 60_000;
+    let target = target(512, 384).with_max_bytes(budget);
+    let prepared = prepare_bytes(&rgb_jpeg(1024, 768), None, &target, &DecodeLimits::default()).expect("prepare");
+    assert!(was_reduced(&prepared), "{}", prepared.report);
+    let attempts = &prepared.report.attempts;
+    assert!(attempts.len() > 1 && !attempts[0].fits, "{attempts:?}");
+    assert!(prepared.image_bytes.len() as u64 <= budget, "{}", prepared.report);
+    let decoded = image::load_from_memory(&prepared.image_bytes)
+        .expect("the file decodes")
+        .into_rgba8();
+    assert!(decoded == prepared.image, "the file holds the reported pixels");
+}

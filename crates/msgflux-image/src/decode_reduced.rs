@@ -142,6 +142,11 @@ impl ReducedPlan<'_> {
         self.full
     }
 
+    /// The full size as stored (before the EXIF orientation), as checked against the limits.
+    pub(crate) fn stored(&self) -> (u32, u32) {
+        self.stored
+    }
+
     /// Whether the plan is half scale of an upright RGB file: what
     /// [`crate::jpeg::decode_half_with`] can hand on row by row, with no
     /// orientation to apply to the whole image first.
@@ -156,7 +161,7 @@ impl ReducedPlan<'_> {
     pub(crate) fn decode(mut self, bytes: &[u8], what: &str) -> Result<Option<Reduced>> {
         let reduced = msgflux_core::kit::guarded_decode(ImageFormat::Jpeg, what, || {
             let ours = (self.divisor == 2)
-                .then(|| crate::jpeg::decode_half(bytes).ok())
+                .then(|| crate::jpeg::decode_half(bytes, self.stored).ok())
                 .flatten();
             let (w, h, pixels) = match ours {
                 Some(half) if half.channels == self.pixel_format.pixel_bytes() => {

@@ -391,7 +391,8 @@ fn decode_for(
             let first_placement = placement(full);
             if plan.is_upright_rgb_at_half()
                 && streams_png(target, &first_placement)
-                && let Some((decoded, first)) = decode_half_scaled_to_png(bytes, first_placement.dest.size(), "image")?
+                && let Some((decoded, first)) =
+                    decode_half_scaled_to_png(bytes, plan.stored(), first_placement.dest.size(), "image")?
             {
                 return Ok((decoded, full, Some(first)));
             }

@@ -22,15 +22,21 @@ pub(crate) struct FirstRung {
     pub(crate) png: Vec<u8>,
 }
 
-/// Decodes an upright RGB JPEG at half scale and scales it to `size` as
+/// Decodes an upright RGB JPEG of `stored` size (as its header says, and as
+/// checked against the limits) at half scale and scales it to `size` as
 /// a fast-level PNG on the way. Gives the half-scale image too (a budget
 /// that the first PNG misses is met from it, as from any decode), or
 /// `None` when our decoder cannot read the file: the caller decodes it
 /// another way, and nothing of this attempt is kept.
-pub(crate) fn decode_half_scaled_to_png(bytes: &[u8], size: Size, what: &str) -> Result<Option<(Decoded, FirstRung)>> {
+pub(crate) fn decode_half_scaled_to_png(
+    bytes: &[u8],
+    stored: (u32, u32),
+    size: Size,
+    what: &str,
+) -> Result<Option<(Decoded, FirstRung)>> {
     // Our decoder is fed hostile bytes too: a panic is this input's error.
     let streamed = msgflux_core::kit::guarded_decode(ImageFormat::Jpeg, what, || {
-        Ok(crate::jpeg::decode_half_with(bytes, |rows| {
+        Ok(crate::jpeg::decode_half_with(bytes, stored, |rows| {
             if rows.channels() != 3 {
                 return Ok(None);
             }
@@ -94,7 +100,7 @@ mod tests {
     fn the_streamed_png_holds_the_pixels_of_scaling_the_whole_half_scale_image() {
         let bytes = noisy_jpeg(800, 600, false);
         let size = Size::new(300, 250);
-        let (decoded, first) = decode_half_scaled_to_png(&bytes, size, "image")
+        let (decoded, first) = decode_half_scaled_to_png(&bytes, (800, 600), size, "image")
             .unwrap()
             .expect("streamed");
         let DynamicImage::ImageRgb8(half) = &decoded.image else {
@@ -115,14 +121,14 @@ mod tests {
     fn a_file_our_decoder_does_not_read_is_left_to_the_caller() {
         let progressive = noisy_jpeg(64, 64, true);
         assert!(
-            decode_half_scaled_to_png(&progressive, Size::new(16, 16), "image")
+            decode_half_scaled_to_png(&progressive, (64, 64), Size::new(16, 16), "image")
                 .unwrap()
                 .is_none()
         );
         let mut truncated = noisy_jpeg(256, 256, false);
         truncated.truncate(truncated.len() / 2);
         assert!(
-            decode_half_scaled_to_png(&truncated, Size::new(64, 64), "image")
+            decode_half_scaled_to_png(&truncated, (256, 256), Size::new(64, 64), "image")
                 .unwrap()
                 .is_none()
         );

@@ -46,10 +46,11 @@ const BYTES_AHEAD: usize = 4 << 20;
 
 /// Decodes a JPEG at half scale, or says why not.
 ///
-/// The caller has checked the size against its limits: the pixel buffer is
-/// a quarter of the full image's.
-pub(crate) fn decode_half(data: &[u8]) -> Result<HalfScale, Unreadable> {
-    decode_half_with(data, |_| ()).map(|((), half)| half)
+/// `stored` is the full size (as stored, before any EXIF rotation) that the
+/// caller read from the header and checked against its limits; a frame of
+/// another size is refused before anything is allocated.
+pub(crate) fn decode_half(data: &[u8], stored: (u32, u32)) -> Result<HalfScale, Unreadable> {
+    decode_half_with(data, stored, |_| ()).map(|((), half)| half)
 }
 
 /// Decodes a JPEG at half scale while `work` takes its rows from the top
@@ -60,9 +61,13 @@ pub(crate) fn decode_half(data: &[u8]) -> Result<HalfScale, Unreadable> {
 /// then dropped, and the caller decodes the file another way).
 pub(crate) fn decode_half_with<T>(
     data: &[u8],
+    stored: (u32, u32),
     work: impl FnOnce(&mut HalfRows<'_>) -> T,
 ) -> Result<(T, HalfScale), Unreadable> {
     let header = header::read(data)?;
+    if (header.width, header.height) != stored {
+        return Err(Unreadable("the frame's size is not the one checked against the limits"));
+    }
     let layout = Layout::new(&header)?;
     let basis = idct::Basis::new();
     std::thread::scope(|scope| {

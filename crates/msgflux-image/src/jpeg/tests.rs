@@ -5,7 +5,21 @@ use std::io::Cursor;
 
 use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
 
-use super::{Unreadable, decode_half};
+use super::Unreadable;
+
+/// Decodes at half scale, with the size the caller would have checked.
+fn decode_half(bytes: &[u8]) -> Result<super::HalfScale, Unreadable> {
+    super::decode_half(bytes, stored_size(bytes))
+}
+
+/// The frame size as jpeg-decoder reads it, or 0x0 when it cannot.
+fn stored_size(bytes: &[u8]) -> (u32, u32) {
+    let mut decoder = jpeg_decoder::Decoder::new(Cursor::new(bytes));
+    match decoder.read_info().ok().and(decoder.info()) {
+        Some(info) => (u32::from(info.width), u32::from(info.height)),
+        None => (0, 0),
+    }
+}
 
 /// Photo-like content: gradients, an edge, fine stripes, a little noise.
 fn scene(width: u16, height: u16) -> Vec<u8> {
@@ -199,6 +213,16 @@ fn restart_markers_give_the_same_pixels_as_none() {
             assert!(pixels == expected, "grey {grey}, {sampling:?}, every {restart} MCUs");
         }
     }
+}
+
+#[test]
+fn a_frame_of_another_size_than_the_one_checked_is_refused() {
+    let bytes = jpeg(64, 48, &PLAIN);
+    let refused = super::decode_half(&bytes, (64, 4800)).err();
+    assert_eq!(
+        refused,
+        Some(Unreadable("the frame's size is not the one checked against the limits"))
+    );
 }
 
 #[test]

@@ -199,62 +199,72 @@ fn decode_block(
     let mut k = 1usize;
     // The kept coefficients: stored.
     while k <= c.last_kept {
-        if bits.available() < 32 {
-            bits.refill();
-        }
-        if let Some((run, value)) = ac.decode_ac_fast(bits) {
-            k += run;
-            if k > 63 {
-                return Err(Unreadable("a run of zeros past the end of a block"));
+        match next_ac(bits, ac, true)? {
+            Ac::End => return Ok(()),
+            Ac::SixteenZeros => k += 16,
+            Ac::Coefficient { run, value } => {
+                k = at_coefficient(k, run)?;
+                if c.keep >> k & 1 != 0 {
+                    block[ZIGZAG[k]] = value as i16;
+                }
+                k += 1;
             }
-            if c.keep >> k & 1 != 0 {
-                block[ZIGZAG[k]] = value as i16;
-            }
-            k += 1;
-            continue;
         }
-        let rs = ac.decode(bits)?;
-        let (run, size) = (usize::from(rs >> 4), u32::from(rs & 15));
-        if size == 0 {
-            if run == 15 {
-                k += 16;
-                continue;
-            }
-            return Ok(());
-        }
-        k += run;
-        if k > 63 {
-            return Err(Unreadable("a run of zeros past the end of a block"));
-        }
-        let value = bits.receive_extend(size);
-        if c.keep >> k & 1 != 0 {
-            block[ZIGZAG[k]] = value as i16;
-        }
-        k += 1;
     }
     // The rest: read past.
     while k < 64 {
-        if bits.available() < 32 {
-            bits.refill();
+        match next_ac(bits, ac, false)? {
+            Ac::End => return Ok(()),
+            Ac::SixteenZeros => k += 16,
+            Ac::Coefficient { run, .. } => k = at_coefficient(k, run)? + 1,
         }
-        if let Some((run, _)) = ac.decode_ac_fast(bits) {
-            k += run + 1;
-            continue;
-        }
-        let rs = ac.decode(bits)?;
-        let (run, size) = (usize::from(rs >> 4), u32::from(rs & 15));
-        if size == 0 {
-            if run == 15 {
-                k += 16;
-                continue;
-            }
-            return Ok(());
-        }
-        k += run + 1;
-        if k > 64 {
-            return Err(Unreadable("a run of zeros past the end of a block"));
-        }
-        bits.consume(size);
     }
     Ok(())
+}
+
+/// One AC code of a block.
+enum Ac {
+    /// End of block: the rest are zeros.
+    End,
+    /// A run of sixteen zeros (ZRL).
+    SixteenZeros,
+    /// `run` zeros, then `value` (0 when not asked for).
+    Coefficient { run: usize, value: i32 },
+}
+
+/// Reads the next AC code and its value bits, sign-extending the value
+/// only when `wanted` (read-past coefficients are skipped).
+#[inline(always)]
+fn next_ac(bits: &mut BitReader<'_>, ac: &HuffmanTable, wanted: bool) -> Result<Ac, Unreadable> {
+    if bits.available() < 32 {
+        bits.refill();
+    }
+    if let Some((run, value)) = ac.decode_ac_fast(bits) {
+        return Ok(Ac::Coefficient { run, value });
+    }
+    let rs = ac.decode(bits)?;
+    let (run, size) = (usize::from(rs >> 4), u32::from(rs & 15));
+    Ok(match (run, size) {
+        (15, 0) => Ac::SixteenZeros,
+        (_, 0) => Ac::End,
+        _ if wanted => Ac::Coefficient {
+            run,
+            value: bits.receive_extend(size),
+        },
+        _ => {
+            bits.consume(size);
+            Ac::Coefficient { run, value: 0 }
+        }
+    })
+}
+
+/// The zigzag index of a coefficient after `run` zeros from `k`, refused
+/// past the block's end.
+#[inline(always)]
+fn at_coefficient(k: usize, run: usize) -> Result<usize, Unreadable> {
+    let at = k + run;
+    if at > 63 {
+        return Err(Unreadable("a run of zeros past the end of a block"));
+    }
+    Ok(at)
 }

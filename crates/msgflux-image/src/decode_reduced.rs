@@ -155,12 +155,13 @@ impl ReducedPlan<'_> {
     }
 
     /// Decodes as planned: half scale through our own decoder when it
-    /// reads the file, jpeg-decoder otherwise. `None` when jpeg-decoder
+    /// reads the file (and `ours_refused` does not say it already
+    /// refused it), jpeg-decoder otherwise. `None` when jpeg-decoder
     /// cannot give the planned size or fails: the caller then decodes in
     /// full, which is more tolerant of damaged files and reports its own error.
-    pub(crate) fn decode(mut self, bytes: &[u8], what: &str) -> Result<Option<Reduced>> {
+    pub(crate) fn decode(mut self, bytes: &[u8], what: &str, ours_refused: bool) -> Result<Option<Reduced>> {
         let reduced = msgflux_core::kit::guarded_decode(ImageFormat::Jpeg, what, || {
-            let ours = (self.divisor == 2)
+            let ours = (self.divisor == 2 && !ours_refused)
                 .then(|| crate::jpeg::decode_half(bytes, self.stored).ok())
                 .flatten();
             let (w, h, pixels) = match ours {

@@ -389,14 +389,15 @@ fn decode_for(
         if let Some(plan) = plan_reduced(bytes, limits, "image", |full| placement(full).dest.size())? {
             let full = plan.full();
             let first_placement = placement(full);
-            if plan.is_upright_rgb_at_half()
-                && streams_png(target, &first_placement)
+            let streams = plan.is_upright_rgb_at_half() && streams_png(target, &first_placement);
+            if streams
                 && let Some((decoded, first)) =
                     decode_half_scaled_to_png(bytes, plan.stored(), first_placement.dest.size(), "image")?
             {
                 return Ok((decoded, full, Some(first)));
             }
-            if let Some(reduced) = plan.decode(bytes, "image")? {
+            // A file the streamed decode refused is not given to our decoder twice.
+            if let Some(reduced) = plan.decode(bytes, "image", streams)? {
                 return Ok((reduced.decoded, reduced.full, None));
             }
         }

@@ -152,9 +152,8 @@ pub fn resample_rows_into(
 
 /// How many rows from the top of a `source_height`-row source rows `rows`
 /// of the result read (the filter reads past `region`, up to the source's
-/// edge): a caller decoding an image from the
-/// top can scale a band as soon as that many rows are there
-/// ([`resample_rows_from_top`]).
+/// edge): a caller decoding an image from the top can scale a band as soon
+/// as that many rows are there ([`resample_rows_from_top`]).
 ///
 /// ```
 /// use msgflux_resample::{Filter, Region, source_rows_needed};

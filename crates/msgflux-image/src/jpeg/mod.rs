@@ -40,8 +40,8 @@ pub(crate) struct HalfScale {
 /// Coefficients decoded ahead of the pixel side, in bytes: enough that the
 /// entropy decoding does not wait while a band of the output is scaled
 /// (about 20 MCU rows of the 12 MP photo, 200 KB each; with 4 rows it
-/// waited, and the whole job took about 10% longer), few enough to keep
-/// memory small.
+/// waited, and streaming gained nothing: docs/benchmarks/image.md), few
+/// enough to keep memory small.
 const BYTES_AHEAD: usize = 4 << 20;
 
 /// Decodes a JPEG at half scale, or says why not.

@@ -349,7 +349,14 @@ pub fn prepare(image: &DynamicImage, mask: Option<&Mask>, target: &PrepareTarget
         bytes: None,
         has_alpha: image.color().has_alpha(),
     };
-    prepare_pixels(image, original, Orientation::NoTransforms, mask, target, None)
+    prepare_pixels(
+        Pixels::Decoded(image),
+        original,
+        Orientation::NoTransforms,
+        mask,
+        target,
+        None,
+    )
 }
 
 /// Decodes image bytes (and optional mask bytes, transparent = edit) within
@@ -362,16 +369,41 @@ pub fn prepare_bytes(
     target: &PrepareTarget,
     limits: &DecodeLimits,
 ) -> Result<Prepared> {
-    let (decoded, full, first) = decode_for(image, limits, target)?;
+    let (decoded, full) = decode_for(image, limits, target, true)?;
     let mask = mask
         .map(|bytes| Mask::decode(bytes, MaskConvention::TransparentIsEdit, limits, "mask"))
         .transpose()?;
-    prepare_decoded(&decoded, full, image, mask.as_ref(), target, first)
+    let again = || decode_again(image, limits, target);
+    prepare_decoded(decoded, full, image, mask.as_ref(), target, &again)
 }
 
-/// Decodes `bytes` for `target`, returning the pixels, the full upright
-/// size, and the first encoding when it was made while decoding. A JPEG
-/// whose whole area is scaled down to half a side or less ([`Fit::Stretch`],
+/// What decoding gave prepare.
+enum Decodes {
+    /// The pixels (at a reduced scale when their size is not the full size).
+    Pixels(Decoded),
+    /// The first encoding, made while decoding; the pixels were not kept.
+    Streamed(FirstRung),
+}
+
+/// The pixels prepare scales.
+enum Pixels<'a> {
+    Decoded(&'a DynamicImage),
+    /// Not kept from the first decode: decoded again if a budget needs them.
+    Again(&'a dyn Fn() -> Result<DynamicImage>),
+}
+
+/// The image decoded again for the rungs after a streamed first one, the
+/// same way as the first time but keeping the pixels.
+fn decode_again(bytes: &[u8], limits: &DecodeLimits, target: &PrepareTarget) -> Result<DynamicImage> {
+    match decode_for(bytes, limits, target, false)?.0 {
+        Decodes::Pixels(decoded) => Ok(decoded.image),
+        Decodes::Streamed(_) => Err(Error::decode("image", "the second decode streamed as well")),
+    }
+}
+
+/// Decodes `bytes` for `target`, returning the pixels (or, when `may_stream`
+/// allows it, the first encoding made while decoding) and the full upright
+/// size. A JPEG whose whole area is scaled down to half a side or less ([`Fit::Stretch`],
 /// [`Fit::Pad`]) is decoded at a reduced scale
 /// ([`decode_reduced`](crate::decode_reduced)): on the 12-megapixel
 /// benchmark that is most of the time saved (docs/benchmarks/image.md); at
@@ -382,29 +414,30 @@ fn decode_for(
     bytes: &[u8],
     limits: &DecodeLimits,
     target: &PrepareTarget,
-) -> Result<(Decoded, Size, Option<FirstRung>)> {
+    may_stream: bool,
+) -> Result<(Decodes, Size)> {
     let whole_area = !matches!(target.fit, Fit::Crop(_));
     if whole_area && ImageFormat::sniff(bytes) == Some(ImageFormat::Jpeg) {
         let placement = |full: Size| Placement::fit(full, target.canvas_for(full), target.fit, None);
         if let Some(plan) = plan_reduced(bytes, limits, "image", |full| placement(full).dest.size())? {
             let full = plan.full();
             let first_placement = placement(full);
-            let streams = plan.is_upright_rgb_at_half() && streams_png(target, &first_placement);
+            let streams = may_stream && plan.is_upright_rgb_at_half() && streams_png(target, &first_placement);
             if streams
-                && let Some((decoded, first)) =
+                && let Some(first) =
                     decode_half_scaled_to_png(bytes, plan.stored(), first_placement.dest.size(), "image")?
             {
-                return Ok((decoded, full, Some(first)));
+                return Ok((Decodes::Streamed(first), full));
             }
             // A file the streamed decode refused is not given to our decoder twice.
             if let Some(reduced) = plan.decode(bytes, "image", streams)? {
-                return Ok((reduced.decoded, reduced.full, None));
+                return Ok((Decodes::Pixels(reduced.decoded), reduced.full));
             }
         }
     }
     let decoded = decode(bytes, limits, "image")?;
     let full = decoded.size();
-    Ok((decoded, full, None))
+    Ok((Decodes::Pixels(decoded), full))
 }
 
 /// Whether the first rung of `target`'s ladder is encoded while the image
@@ -463,15 +496,17 @@ pub fn prepare_loaded(
     target: &PrepareTarget,
 ) -> Result<PreparedInputs> {
     let limits = DecodeLimits::default();
-    let (decoded, full, first) = decode_for(&image.bytes, &limits, target)?;
+    let (decoded, full) = decode_for(&image.bytes, &limits, target, true)?;
     let mask_pixels = mask
         .map(|m| Mask::decode(&m.bytes, MaskConvention::TransparentIsEdit, &limits, "mask"))
         .transpose()?;
+    let decode_target = target;
     let target = PrepareTarget {
         mask_convention: MaskConvention::TransparentIsEdit,
         ..target.clone()
     };
-    let prepared = prepare_decoded(&decoded, full, &image.bytes, mask_pixels.as_ref(), &target, first)?;
+    let again = || decode_again(&image.bytes, &limits, decode_target);
+    let prepared = prepare_decoded(decoded, full, &image.bytes, mask_pixels.as_ref(), &target, &again)?;
     let new_image = if prepared.report.unchanged() {
         image.clone()
     } else {
@@ -496,17 +531,40 @@ pub fn prepare_loaded(
     })
 }
 
-/// `full` is the image's upright size, which `decoded` has unless it was
-/// decoded at a reduced scale; `first` is the first encoding, when it was
-/// made while decoding.
+/// `full` is the image's upright size, which the decoded pixels have unless
+/// they were decoded at a reduced scale; `again` decodes the pixels once
+/// more when the first encoding was made while decoding and a budget needs
+/// another.
 fn prepare_decoded(
-    decoded: &Decoded,
+    decoded: Decodes,
     full: Size,
     file: &[u8],
     mask: Option<&Mask>,
     target: &PrepareTarget,
-    first: Option<FirstRung>,
+    again: &dyn Fn() -> Result<DynamicImage>,
 ) -> Result<Prepared> {
+    let decoded = match decoded {
+        Decodes::Pixels(decoded) => decoded,
+        Decodes::Streamed(first) => {
+            // Streamed only from an upright RGB JPEG.
+            let original = ImageSummary {
+                size: full,
+                format: Some(ImageFormat::Jpeg),
+                bytes: Some(file.len() as u64),
+                has_alpha: false,
+            };
+            let decoded_size = first.decoded_size;
+            let prepared = prepare_pixels(
+                Pixels::Again(again),
+                original,
+                Orientation::NoTransforms,
+                mask,
+                target,
+                Some(first),
+            )?;
+            return Ok(reduced_scale_noted(prepared, decoded_size, full));
+        }
+    };
     let original = ImageSummary {
         size: full,
         format: Some(decoded.format),
@@ -543,15 +601,24 @@ fn prepare_decoded(
             },
         });
     }
-    let mut prepared = prepare_pixels(&decoded.image, original, decoded.orientation, mask, target, first)?;
-    if decoded.size() != full {
-        let line = format!(
-            "decoded the JPEG at a reduced scale ({}) before resizing",
-            decoded.size()
-        );
+    let prepared = prepare_pixels(
+        Pixels::Decoded(&decoded.image),
+        original,
+        decoded.orientation,
+        mask,
+        target,
+        None,
+    )?;
+    Ok(reduced_scale_noted(prepared, decoded.size(), full))
+}
+
+/// The report says so when the JPEG was decoded at a reduced scale.
+fn reduced_scale_noted(mut prepared: Prepared, decoded: Size, full: Size) -> Prepared {
+    if decoded != full {
+        let line = format!("decoded the JPEG at a reduced scale ({decoded}) before resizing");
         prepared.report.changes.insert(0, line);
     }
-    Ok(prepared)
+    prepared
 }
 
 fn check_mask_size(mask: Option<&Mask>, size: Size) -> Result<()> {
@@ -569,7 +636,7 @@ fn check_mask_size(mask: Option<&Mask>, size: Size) -> Result<()> {
 }
 
 fn prepare_pixels(
-    image: &DynamicImage,
+    image: Pixels<'_>,
     original: ImageSummary,
     orientation: Orientation,
     mask: Option<&Mask>,
@@ -596,19 +663,23 @@ fn prepare_pixels(
         Fit::Pad(fill) => fill,
         _ => PadFill::Transparent,
     };
-    // Sources without alpha are scaled as RGB (a quarter less work) and get alpha after.
-    let source = Source::new(image);
+    // Decoded on first use when the first rung came streamed.
+    let decoded_again = std::cell::OnceCell::new();
+    let source = std::cell::OnceCell::new();
     let mut canvas = target.canvas_for(original.size);
     let mut attempts = Vec::new();
     loop {
         let placement = Placement::fit(original.size, canvas, target.fit, edit_area);
-        let (pixels, mut encoded) = if let Some(FirstRung { pixels, png }) = first.take() {
+        let (pixels, mut encoded) = if let Some(FirstRung { pixels, png, .. }) = first.take() {
             (pixels, Some(png))
         } else if streams_png(target, &placement) {
-            let (pixels, bytes) = source.place_as_fast_png(&placement)?;
+            let (pixels, bytes) = source_of(&image, &decoded_again, &source)?.place_as_fast_png(&placement)?;
             (pixels, Some(bytes))
         } else {
-            (source.place(&placement, fill)?, None)
+            (
+                source_of(&image, &decoded_again, &source)?.place(&placement, fill)?,
+                None,
+            )
         };
         let as_dynamic = DynamicImage::ImageRgba8(pixels);
         let mut last_bytes = 0u64;
@@ -664,6 +735,31 @@ fn prepare_pixels(
         }
         canvas = next;
     }
+}
+
+/// The pixels to scale, decoded again into `decoded_again` if they were
+/// not kept, and made a [`Source`] once.
+fn source_of<'a>(
+    image: &Pixels<'a>,
+    decoded_again: &'a std::cell::OnceCell<DynamicImage>,
+    source: &'a std::cell::OnceCell<Source<'a>>,
+) -> Result<&'a Source<'a>> {
+    if let Some(source) = source.get() {
+        return Ok(source);
+    }
+    let pixels = match image {
+        Pixels::Decoded(pixels) => *pixels,
+        Pixels::Again(decode) => {
+            if decoded_again.get().is_none() {
+                let _ = decoded_again.set(decode()?);
+            }
+            decoded_again
+                .get()
+                .ok_or_else(|| Error::decode("image", "the second decode gave no pixels"))?
+        }
+    };
+    // Sources without alpha are scaled as RGB (a quarter less work) and get alpha after.
+    Ok(source.get_or_init(|| Source::new(pixels)))
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -6,13 +6,13 @@
 //! encoding. On the 12 MP benchmark that hides the scaling and encoding
 //! behind the entropy decoding (docs/benchmarks/image.md).
 
-use image::{DynamicImage, RgbImage, RgbaImage};
+use image::RgbaImage;
 use msgflux_core::{Error, ImageFormat, Result, Size};
 
-use crate::decode::Decoded;
 use crate::encode::build_and_encode_png_fast;
+use crate::jpeg::Rows;
 use crate::prepare::rgb_into_opaque_rgba;
-use crate::resize::{Filter, Layout, resize_rows_from_top, rows_needed_from_top};
+use crate::resize::{Filter, Layout, resize_rows_from_window, rows_read};
 
 /// The first encoding of a prepare, made while decoding.
 pub(crate) struct FirstRung {
@@ -20,57 +20,66 @@ pub(crate) struct FirstRung {
     pub(crate) pixels: RgbaImage,
     /// Them as a PNG at the fast level.
     pub(crate) png: Vec<u8>,
+    /// The size the JPEG was decoded at (half of each side, rounded up).
+    pub(crate) decoded_size: Size,
 }
 
 /// Decodes an upright RGB JPEG of `stored` size (as its header says, and as
 /// checked against the limits) at half scale and scales it to `size` as
-/// a fast-level PNG on the way. Gives the half-scale image too (a budget
-/// that the first PNG misses is met from it, as from any decode), or
-/// `None` when our decoder cannot read the file: the caller decodes it
-/// another way, and nothing of this attempt is kept.
+/// a fast-level PNG on the way, or gives `None` when our decoder cannot
+/// read the file: the caller decodes it another way, and nothing of this
+/// attempt is kept.
+///
+/// Only the rows the next band reads are held, not the half-scale image
+/// (36 MB for a 48-megapixel photo): a budget that the first PNG misses
+/// decodes the file again.
 pub(crate) fn decode_half_scaled_to_png(
     bytes: &[u8],
     stored: (u32, u32),
     size: Size,
     what: &str,
-) -> Result<Option<(Decoded, FirstRung)>> {
+) -> Result<Option<FirstRung>> {
     // Our decoder is fed hostile bytes too: a panic is this input's error.
     let streamed = msgflux_core::kit::guarded_decode(ImageFormat::Jpeg, what, || {
-        Ok(crate::jpeg::decode_half_with(bytes, stored, |rows| {
+        Ok(crate::jpeg::decode_half_with(bytes, stored, Rows::Window, |rows| {
             if rows.channels() != 3 {
                 return Ok(None);
             }
             let half = Size::new(rows.width(), rows.height());
             let mut rgb_band = Vec::new();
             let fill = |band_rows: std::ops::Range<u32>, band: &mut [u8]| {
-                let needed = rows_needed_from_top(half, size, band_rows.clone(), Filter::Lanczos3);
-                let top = rows
-                    .decode_until(needed)
+                let read = rows_read(half, size, band_rows.clone(), Filter::Lanczos3);
+                // Bands come from the top: the rows above this one's are done with.
+                rows.forget_before(read.start);
+                let (window_start, window) = rows
+                    .decode_until(read.end)
                     .map_err(|e| Error::decode(what, format!("the half-scale JPEG decode failed: {}", e.0)))?;
                 rgb_band.resize(band.len() / 4 * 3, 0);
-                resize_rows_from_top(top, Layout::Rgb, half, size, band_rows, &mut rgb_band, Filter::Lanczos3)?;
+                resize_rows_from_window(
+                    window,
+                    window_start,
+                    Layout::Rgb,
+                    half,
+                    size,
+                    band_rows,
+                    &mut rgb_band,
+                    Filter::Lanczos3,
+                )?;
                 rgb_into_opaque_rgba(&rgb_band, band);
                 Ok(())
             };
-            build_and_encode_png_fast(size.width, size.height, fill, what).map(Some)
+            build_and_encode_png_fast(size.width, size.height, fill, what).map(|encoded| Some((encoded, half)))
         }))
     })?;
     // A row our decoder could not read: the whole attempt is dropped.
-    let Ok((encoded, half)) = streamed else {
+    let Ok(encoded) = streamed else {
         return Ok(None);
     };
-    let Some((pixels, png)) = encoded? else {
-        return Ok(None);
-    };
-    let image = RgbImage::from_raw(half.width, half.height, half.pixels)
-        .ok_or_else(|| Error::decode(what, "the half-scale JPEG decode gave fewer pixels than its size"))?;
-    let decoded = Decoded {
-        image: DynamicImage::ImageRgb8(image),
-        format: ImageFormat::Jpeg,
-        orientation: image::metadata::Orientation::NoTransforms,
-        file_bytes: bytes.len() as u64,
-    };
-    Ok(Some((decoded, FirstRung { pixels, png })))
+    Ok(encoded?.map(|((pixels, png), decoded_size)| FirstRung {
+        pixels,
+        png,
+        decoded_size,
+    }))
 }
 
 #[cfg(test)]
@@ -100,15 +109,14 @@ mod tests {
     fn the_streamed_png_holds_the_pixels_of_scaling_the_whole_half_scale_image() {
         let bytes = noisy_jpeg(800, 600, false);
         let size = Size::new(300, 250);
-        let (decoded, first) = decode_half_scaled_to_png(&bytes, (800, 600), size, "image")
+        let first = decode_half_scaled_to_png(&bytes, (800, 600), size, "image")
             .unwrap()
             .expect("streamed");
-        let DynamicImage::ImageRgb8(half) = &decoded.image else {
-            panic!("not RGB: {:?}", decoded.image.color());
-        };
-        assert_eq!(half.dimensions(), (400, 300));
-        let whole = resize_rgb(half, Rect::new(0, 0, 400, 300), size, Filter::Lanczos3).unwrap();
-        let expected = DynamicImage::ImageRgb8(whole).into_rgba8();
+        assert_eq!(first.decoded_size, Size::new(400, 300));
+        let half = crate::jpeg::decode_half(&bytes, (800, 600)).expect("half");
+        let half = image::RgbImage::from_raw(half.width, half.height, half.pixels).unwrap();
+        let whole = resize_rgb(&half, Rect::new(0, 0, 400, 300), size, Filter::Lanczos3).unwrap();
+        let expected = image::DynamicImage::ImageRgb8(whole).into_rgba8();
         assert!(
             first.pixels == expected,
             "the bands differ from scaling the whole image"

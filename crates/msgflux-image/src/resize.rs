@@ -10,7 +10,7 @@ use std::ops::Range;
 
 use image::{GrayImage, ImageBuffer, Pixel, RgbImage, RgbaImage};
 use msgflux_core::{Error, Result, Size};
-use msgflux_resample::{Region, resample, resample_rows_from_top, resample_rows_into, source_rows_needed};
+use msgflux_resample::{Region, resample, resample_rows_from_window, resample_rows_into, source_rows_read};
 
 pub(crate) use msgflux_resample::{Filter, Layout};
 
@@ -86,11 +86,14 @@ where
     .map_err(|e| Error::invalid("image", e.to_string()))
 }
 
-/// Rows `rows` of a whole `size` image scaled to `dst`, from `top`, the
-/// first rows of that image (at least [`rows_needed_from_top`] of them):
-/// for a caller scaling an image while it is still being decoded.
-pub(crate) fn resize_rows_from_top(
-    top: &[u8],
+/// Rows `rows` of a whole `size` image scaled to `dst`, from `window`, the
+/// rows of that image from `window_start` on (at least those
+/// [`rows_read`] names): for a caller scaling an image while it is still
+/// being decoded, holding a window of its rows rather than all of them.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn resize_rows_from_window(
+    window: &[u8],
+    window_start: u32,
     layout: Layout,
     size: Size,
     dst: Size,
@@ -99,8 +102,9 @@ pub(crate) fn resize_rows_from_top(
     filter: Filter,
 ) -> Result<()> {
     let region = checked_region((size.width, size.height), Rect::full(size), dst)?;
-    resample_rows_from_top(
-        top,
+    resample_rows_from_window(
+        window,
+        window_start,
         layout,
         (size.width, size.height),
         region,
@@ -112,11 +116,10 @@ pub(crate) fn resize_rows_from_top(
     .map_err(|e| Error::invalid("image", e.to_string()))
 }
 
-/// How many rows from the top of a whole `size` image scaled to `dst`
-/// rows `rows` of the result read.
-pub(crate) fn rows_needed_from_top(size: Size, dst: Size, rows: Range<u32>, filter: Filter) -> u32 {
+/// Which rows of a whole `size` image scaled to `dst` rows `rows` of the result read.
+pub(crate) fn rows_read(size: Size, dst: Size, rows: Range<u32>, filter: Filter) -> Range<u32> {
     let region = Region::whole(size.width, size.height);
-    source_rows_needed(size.height, region, dst.height, rows, filter)
+    source_rows_read(size.height, region, dst.height, rows, filter)
 }
 
 /// The crop as msgflux-resample's region, once it is known to fit and `dst` has no zero side.

@@ -147,62 +147,73 @@ pub fn resample_rows_into(
             pixels.len()
         )));
     }
-    band(pixels, layout, size, sh, region, dst, rows, out, filter)
+    band(pixels, 0, layout, size, sh, region, dst, rows, out, filter)
 }
 
-/// How many rows from the top of a `source_height`-row source rows `rows`
-/// of the result read (the filter reads past `region`, up to the source's
-/// edge): a caller decoding an image from the top can scale a band as soon
-/// as that many rows are there ([`resample_rows_from_top`]).
+/// Which rows of a `source_height`-row source rows `rows` of the result
+/// read (the filter reads past `region`, up to the source's edge): a
+/// caller decoding an image from the top can scale a band as soon as the
+/// range's end is decoded, and forget the rows before its start once the
+/// bands above are done ([`resample_rows_from_window`]).
 ///
 /// ```
-/// use msgflux_resample::{Filter, Region, source_rows_needed};
+/// use msgflux_resample::{Filter, Region, source_rows_read};
 /// // The top quarter of a halving reads a little past the top half.
-/// let rows = source_rows_needed(400, Region::whole(100, 400), 200, 0..50, Filter::Lanczos3);
-/// assert!(rows > 100 && rows < 110);
-/// assert_eq!(source_rows_needed(400, Region::whole(100, 400), 200, 150..200, Filter::Lanczos3), 400);
+/// let rows = source_rows_read(400, Region::whole(100, 400), 200, 0..50, Filter::Lanczos3);
+/// assert_eq!(rows.start, 0);
+/// assert!(rows.end > 100 && rows.end < 110);
+/// // The bottom quarter reads a little above it, to the source's end.
+/// let rows = source_rows_read(400, Region::whole(100, 400), 200, 150..200, Filter::Lanczos3);
+/// assert!(rows.start > 290 && rows.start < 300);
+/// assert_eq!(rows.end, 400);
 /// ```
-pub fn source_rows_needed(
+pub fn source_rows_read(
     source_height: u32,
     region: Region,
     dst_height: u32,
     rows: std::ops::Range<u32>,
     filter: Filter,
-) -> u32 {
+) -> std::ops::Range<u32> {
     if dst_height == 0 || rows.is_empty() {
-        return region.y.min(source_height);
+        let at = region.y.min(source_height);
+        return at..at;
     }
     // fast_image_resize's window for an output row: the source centre
-    // plus the filter's support, scaled when shrinking, rounded up.
+    // plus or minus the filter's support, scaled when shrinking, rounded out.
     let scale = f64::from(region.height) / f64::from(dst_height);
     let support = match filter {
         Filter::Lanczos3 => 3.0,
         Filter::Bilinear => 1.0,
     } * scale.max(1.0);
+    let first_centre = f64::from(region.y) + (f64::from(rows.start) + 0.5) * scale;
     let last_centre = f64::from(region.y) + (f64::from(rows.end) - 0.5) * scale;
-    // One row more than the window, against rounding at the boundary.
-    let needed = (last_centre + support).ceil() + 1.0;
-    (needed.max(0.0) as u64).min(u64::from(source_height)) as u32
+    // One row more than the window on each side, against rounding at the boundary.
+    let clamp = |row: f64| (row.max(0.0) as u64).min(u64::from(source_height)) as u32;
+    clamp((first_centre - support).floor() - 1.0)..clamp((last_centre + support).ceil() + 1.0)
 }
 
-/// [`resample_rows_into`] for a source of which only the top rows exist
-/// yet: `top` holds whole rows of the `size` image, at least
-/// [`source_rows_needed`] of them, and the band is the one
-/// [`resample_rows_into`] gives from the whole image.
+/// [`resample_rows_into`] for a source of which only some rows are held:
+/// `window` holds whole rows of the `size` image from row `window_start`
+/// on, at least the rows [`source_rows_read`] names, and the band is the
+/// one [`resample_rows_into`] gives from the whole image. A caller decoding
+/// from the top keeps a window of rows, not the whole image.
 ///
 /// ```
-/// use msgflux_resample::{Filter, Layout, Region, resample, resample_rows_from_top, source_rows_needed};
+/// use msgflux_resample::{Filter, Layout, Region, resample_rows_from_window, resample_rows_into, source_rows_read};
 /// let px: Vec<u8> = (0..64 * 64).map(|i| (i * 7 % 251) as u8).collect();
-/// let whole = resample(&px, Layout::Gray, (64, 64), Region::whole(64, 64), (16, 16), Filter::Lanczos3).unwrap();
-/// let rows = source_rows_needed(64, Region::whole(64, 64), 16, 0..4, Filter::Lanczos3);
-/// let mut top = vec![0u8; 4 * 16];
-/// let available = &px[..rows as usize * 64];
-/// resample_rows_from_top(available, Layout::Gray, (64, 64), Region::whole(64, 64), (16, 16), 0..4, &mut top, Filter::Lanczos3).unwrap();
-/// assert_eq!(top, whole[..4 * 16]);
+/// let (whole, size) = (Region::whole(64, 64), (64, 64));
+/// let mut from_all = vec![0u8; 4 * 16];
+/// resample_rows_into(&px, Layout::Gray, size, whole, (16, 16), 8..12, &mut from_all, Filter::Lanczos3).unwrap();
+/// let read = source_rows_read(64, whole, 16, 8..12, Filter::Lanczos3);
+/// let window = &px[read.start as usize * 64..read.end as usize * 64];
+/// let mut band = vec![0u8; 4 * 16];
+/// resample_rows_from_window(window, read.start, Layout::Gray, size, whole, (16, 16), 8..12, &mut band, Filter::Lanczos3).unwrap();
+/// assert_eq!(band, from_all);
 /// ```
 #[allow(clippy::too_many_arguments)]
-pub fn resample_rows_from_top(
-    top: &[u8],
+pub fn resample_rows_from_window(
+    window: &[u8],
+    window_start: u32,
     layout: Layout,
     size: (u32, u32),
     region: Region,
@@ -213,27 +224,41 @@ pub fn resample_rows_from_top(
 ) -> Result<(), ResampleError> {
     let (sw, sh) = size;
     let row_bytes = sw as usize * layout.channels();
-    let available = top.len().checked_div(row_bytes).unwrap_or(0);
-    if row_bytes == 0 || top.len() % row_bytes != 0 || available > sh as usize {
+    let held = window.len().checked_div(row_bytes).unwrap_or(0) as u64;
+    if row_bytes == 0 || window.len() % row_bytes != 0 || u64::from(window_start) + held > u64::from(sh) {
         return Err(ResampleError(format!(
-            "the buffer has {} bytes, not whole rows of a {sw}x{sh} {layout:?} image",
-            top.len()
+            "the buffer has {} bytes, not whole rows {window_start}.. of a {sw}x{sh} {layout:?} image",
+            window.len()
         )));
     }
-    let needed = source_rows_needed(sh, region, dst.1, rows.clone(), filter);
-    if (available as u32) < needed {
+    let held = window_start..window_start + held as u32;
+    let read = source_rows_read(sh, region, dst.1, rows.clone(), filter);
+    if read.start < held.start || read.end > held.end {
         return Err(ResampleError(format!(
-            "rows {}..{} of the result read {needed} source rows but only {available} are there",
-            rows.start, rows.end
+            "rows {}..{} of the result read source rows {}..{} but only {}..{} are there",
+            rows.start, rows.end, read.start, read.end, held.start, held.end
         )));
     }
-    band(top, layout, size, available as u32, region, dst, rows, out, filter)
+    band(
+        window,
+        window_start,
+        layout,
+        size,
+        held.len() as u32,
+        region,
+        dst,
+        rows,
+        out,
+        filter,
+    )
 }
 
-/// One band of the result from the first `available` rows of a `size` image.
+/// One band of the result from `available` rows of a `size` image, the
+/// first of them row `first`.
 #[allow(clippy::too_many_arguments)]
 fn band(
     pixels: &[u8],
+    first: u32,
     layout: Layout,
     size: (u32, u32),
     available: u32,
@@ -278,11 +303,14 @@ fn band(
     // image's row.
     // (Multiplied before dividing, so the whole image's crop is exact.)
     let source_rows = |r: u32| f64::from(region.height) * f64::from(r) / f64::from(dst.1);
+    // Shifting by the whole rows not held is exact in f64.
+    let top = f64::from(region.y) + source_rows(rows.start) - f64::from(first);
     let crop = Crop {
         left: f64::from(region.x),
-        top: f64::from(region.y) + source_rows(rows.start),
+        top,
         width: f64::from(region.width),
-        height: source_rows(rows.end - rows.start),
+        // A band that ends at the last row held must not pass it by rounding.
+        height: source_rows(rows.end - rows.start).min(f64::from(available) - top),
     };
     let band_size = (dst.0, rows.end - rows.start);
     // Only the three layouts msgflux uses are instantiated: each is about a

@@ -105,8 +105,8 @@ fn noisy(width: u32, height: u32, layout: Layout) -> Vec<u8> {
 }
 
 #[test]
-fn a_band_scaled_from_only_the_source_rows_it_needs_equals_the_band_scaled_from_all_of_them() {
-    use msgflux_resample::{resample_rows_from_top, resample_rows_into, source_rows_needed};
+fn a_band_scaled_from_only_the_source_rows_it_reads_equals_the_band_scaled_from_all_of_them() {
+    use msgflux_resample::{resample_rows_from_window, resample_rows_into, source_rows_read};
     // Shrinking as prepare does (1416 -> 1024 rows, scaled down), by 3, a
     // region lower in the image (the filter reads past it), and enlarging;
     // both filters, every layout.
@@ -134,16 +134,26 @@ fn a_band_scaled_from_only_the_source_rows_it_needs_equals_the_band_scaled_from_
                 let band_rows = dst.1.div_ceil(7);
                 for start in (0..dst.1).step_by(band_rows as usize) {
                     let rows = start..(start + band_rows).min(dst.1);
-                    let needed = source_rows_needed(size.1, region, dst.1, rows.clone(), filter);
-                    let mut from_top = vec![0u8; out_row * rows.len()];
-                    let top = &px[..needed as usize * row_bytes];
-                    resample_rows_from_top(top, layout, size, region, dst, rows.clone(), &mut from_top, filter)
-                        .unwrap();
+                    let read = source_rows_read(size.1, region, dst.1, rows.clone(), filter);
+                    let mut from_window = vec![0u8; out_row * rows.len()];
+                    let window = &px[read.start as usize * row_bytes..read.end as usize * row_bytes];
+                    resample_rows_from_window(
+                        window,
+                        read.start,
+                        layout,
+                        size,
+                        region,
+                        dst,
+                        rows.clone(),
+                        &mut from_window,
+                        filter,
+                    )
+                    .unwrap();
                     let mut from_all = vec![0u8; out_row * rows.len()];
                     resample_rows_into(&px, layout, size, region, dst, rows.clone(), &mut from_all, filter).unwrap();
                     assert!(
-                        from_top == from_all,
-                        "{size:?} {region:?} -> {dst:?}, {layout:?} {filter:?}, rows {rows:?} from {needed} source rows"
+                        from_window == from_all,
+                        "{size:?} {region:?} -> {dst:?}, {layout:?} {filter:?}, rows {rows:?} from source rows {read:?}"
                     );
                 }
             }
@@ -155,8 +165,9 @@ fn a_band_scaled_from_only_the_source_rows_it_needs_equals_the_band_scaled_from_
 fn a_band_given_fewer_source_rows_than_it_reads_is_refused() {
     let px = noisy(40, 80, Layout::Gray);
     let mut band = vec![0u8; 20 * 10];
-    let err = msgflux_resample::resample_rows_from_top(
+    let err = msgflux_resample::resample_rows_from_window(
         &px[..40 * 20],
+        0,
         Layout::Gray,
         (40, 80),
         Region::whole(40, 80),
@@ -166,5 +177,63 @@ fn a_band_given_fewer_source_rows_than_it_reads_is_refused() {
         Filter::Lanczos3,
     )
     .unwrap_err();
-    assert!(err.to_string().contains("only 20 are there"), "{err}");
+    assert!(err.to_string().contains("only 0..20 are there"), "{err}");
+}
+
+#[test]
+fn a_band_whose_window_starts_below_the_rows_it_reads_is_refused() {
+    let px = noisy(40, 80, Layout::Gray);
+    let mut band = vec![0u8; 20 * 10];
+    // Rows 20..30 of the result read from about source row 33; the window starts at 50.
+    let err = msgflux_resample::resample_rows_from_window(
+        &px[50 * 40..],
+        50,
+        Layout::Gray,
+        (40, 80),
+        Region::whole(40, 80),
+        (20, 40),
+        20..30,
+        &mut band,
+        Filter::Lanczos3,
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("only 50..80 are there"), "{err}");
+}
+
+#[test]
+fn a_band_ending_at_the_last_row_held_is_not_pushed_past_it_by_rounding() {
+    use msgflux_resample::{resample_rows_from_window, resample_rows_into, source_rows_read};
+    // 300 -> 250 rows: the last band's crop, 268.8 + 31.2 rows, summed to
+    // just over 36 rows in a window of 36 before its height was clamped.
+    let (size, dst, rows) = ((8u32, 300u32), (6u32, 250u32), 224..250);
+    let px = noisy(size.0, size.1, Layout::Gray);
+    let region = Region::whole(size.0, size.1);
+    let read = source_rows_read(size.1, region, dst.1, rows.clone(), Filter::Lanczos3);
+    let window = &px[read.start as usize * 8..];
+    let mut from_window = vec![0u8; 6 * rows.len()];
+    resample_rows_from_window(
+        window,
+        read.start,
+        Layout::Gray,
+        size,
+        region,
+        dst,
+        rows.clone(),
+        &mut from_window,
+        Filter::Lanczos3,
+    )
+    .unwrap();
+    let mut from_all = vec![0u8; 6 * rows.len()];
+    resample_rows_into(
+        &px,
+        Layout::Gray,
+        size,
+        region,
+        dst,
+        rows,
+        &mut from_all,
+        Filter::Lanczos3,
+    )
+    .unwrap();
+    assert_eq!(from_window, from_all);
 }

@@ -50,20 +50,31 @@ const BYTES_AHEAD: usize = 4 << 20;
 /// caller read from the header and checked against its limits; a frame of
 /// another size is refused before anything is allocated.
 pub(crate) fn decode_half(data: &[u8], stored: (u32, u32)) -> Result<HalfScale, Unreadable> {
-    decode_half_with(data, stored, |_| ()).map(|((), half)| half)
+    decode_half_with(data, stored, Rows::Whole, |rows| rows.take_whole())?
+}
+
+/// What a decode keeps of the rows it has finished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Rows {
+    /// Every row, for [`HalfRows::take_whole`] (its buffer is allocated whole).
+    Whole,
+    /// The rows from the first not yet forgotten ([`HalfRows::forget_before`]).
+    Window,
 }
 
 /// Decodes a JPEG at half scale while `work` takes its rows from the top
 /// as they are finished ([`HalfRows::decode_until`]), on the calling
 /// thread, while the entropy decoding runs on another. Gives what `work`
-/// returned and the whole image, or why the file could not be decoded
-/// (also when a row `work` asked for could not be: what it returned is
-/// then dropped, and the caller decodes the file another way).
+/// returned, or why the file could not be decoded (also when a row `work`
+/// asked for could not be: what it returned is then dropped, and the
+/// caller decodes the file another way). When `work` returns before the
+/// last row, the entropy decoding stops.
 pub(crate) fn decode_half_with<T>(
     data: &[u8],
     stored: (u32, u32),
+    keep: Rows,
     work: impl FnOnce(&mut HalfRows<'_>) -> T,
-) -> Result<(T, HalfScale), Unreadable> {
+) -> Result<T, Unreadable> {
     let header = header::read(data)?;
     if (header.width, header.height) != stored {
         return Err(Unreadable("the frame's size is not the one checked against the limits"));
@@ -89,6 +100,7 @@ pub(crate) fn decode_half_with<T>(
         });
         let (width, height) = (header.width.div_ceil(2), header.height.div_ceil(2));
         let channels = header.components.len();
+        let whole_bytes = width as usize * height as usize * channels;
         let mut rows = HalfRows {
             rows_rx,
             free_tx,
@@ -96,18 +108,19 @@ pub(crate) fn decode_half_with<T>(
             layout: &layout,
             quant: header.quant.map(|table| table.map(f32::from)),
             basis: &basis,
-            pixels: vec![0u8; width as usize * height as usize * channels],
+            pixels: Vec::with_capacity(if keep == Rows::Whole { whole_bytes } else { 0 }),
             width,
             height,
             channels,
+            first: 0,
             done: 0,
             failure: None,
         };
         let result = work(&mut rows);
-        if let Some(failure) = rows.failure {
-            return Err(failure);
+        match rows.failure {
+            Some(failure) => Err(failure),
+            None => Ok(result),
         }
-        Ok((result, rows.finish()?))
     })
 }
 
@@ -120,10 +133,13 @@ pub(crate) struct HalfRows<'a> {
     /// The quantisation tables, as the transform multiplies them.
     quant: [[f32; 64]; 4],
     basis: &'a idct::Basis,
+    /// Rows `first..done`.
     pixels: Vec<u8>,
     width: u32,
     height: u32,
     channels: usize,
+    /// The first row still held.
+    first: u32,
     /// Output rows finished.
     done: u32,
     failure: Option<Unreadable>,
@@ -144,8 +160,8 @@ impl HalfRows<'_> {
     }
 
     /// Finishes rows until at least `rows` (at most the height) are done,
-    /// and gives every finished row.
-    pub(crate) fn decode_until(&mut self, rows: u32) -> Result<&[u8], Unreadable> {
+    /// and gives the first row still held and the rows from it on.
+    pub(crate) fn decode_until(&mut self, rows: u32) -> Result<(u32, &[u8]), Unreadable> {
         if let Some(failure) = self.failure {
             return Err(failure);
         }
@@ -164,27 +180,38 @@ impl HalfRows<'_> {
                 }
             };
             let band_rows = plane_h.min(self.height - self.done);
-            let start = self.done as usize * row_bytes;
-            let band = &mut self.pixels[start..start + band_rows as usize * row_bytes];
+            let start = self.pixels.len();
+            self.pixels.resize(start + band_rows as usize * row_bytes, 0);
             self.planes
                 .fill(self.layout, &self.quant, self.basis, &mut coefficients);
-            self.planes.convert(band, self.width as usize);
+            self.planes.convert(&mut self.pixels[start..], self.width as usize);
             self.done += band_rows;
             // The entropy side may be done already; the buffer is then dropped.
             let _ = self.free_tx.send(coefficients);
         }
-        Ok(&self.pixels[..self.done as usize * row_bytes])
+        Ok((self.first, &self.pixels))
     }
 
-    /// The whole image, once every row is done.
-    fn finish(mut self) -> Result<HalfScale, Unreadable> {
-        let height = self.height;
-        self.decode_until(height)?;
+    /// Lets go of the finished rows above `row`: a caller that has used them
+    /// keeps a window of rows instead of the whole image.
+    pub(crate) fn forget_before(&mut self, row: u32) {
+        let row = row.clamp(self.first, self.done);
+        let row_bytes = self.width as usize * self.channels;
+        self.pixels.drain(..(row - self.first) as usize * row_bytes);
+        self.first = row;
+    }
+
+    /// The whole image: every row finished, none forgotten.
+    fn take_whole(&mut self) -> Result<HalfScale, Unreadable> {
+        if self.first > 0 {
+            return Err(Unreadable("rows of the image were let go of"));
+        }
+        self.decode_until(self.height)?;
         Ok(HalfScale {
             width: self.width,
             height: self.height,
             channels: self.channels,
-            pixels: self.pixels,
+            pixels: std::mem::take(&mut self.pixels),
         })
     }
 }

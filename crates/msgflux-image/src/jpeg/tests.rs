@@ -289,3 +289,38 @@ fn damaged_bytes_anywhere_give_pixels_or_a_refusal_never_a_panic() {
         }
     }
 }
+
+#[test]
+fn a_window_of_rows_holds_the_whole_images_rows_and_lets_go_of_the_rest() {
+    let bytes = jpeg(200, 300, &PLAIN);
+    let whole = decode_half(&bytes).expect("whole");
+    let row_bytes = 100 * 3;
+    let held_most = super::decode_half_with(&bytes, (200, 300), super::Rows::Window, |rows| {
+        let mut held_most = 0;
+        for end in (10u32..=150).step_by(10) {
+            rows.forget_before(end.saturating_sub(20));
+            let (start, window) = rows.decode_until(end).expect("rows");
+            assert_eq!(start, end.saturating_sub(20));
+            assert!(window.len() >= (end - start) as usize * row_bytes);
+            let from = start as usize * row_bytes;
+            assert!(window == &whole.pixels[from..from + window.len()], "rows from {start}");
+            held_most = held_most.max(window.len());
+        }
+        held_most
+    })
+    .expect("decoded");
+    // 20 rows asked for, plus at most one MCU row (16 pixels, 8 at half scale) decoded past them.
+    assert!(held_most <= 28 * row_bytes, "held {} rows", held_most / row_bytes);
+}
+
+#[test]
+fn the_whole_image_is_refused_once_rows_were_let_go_of() {
+    let bytes = jpeg(64, 64, &PLAIN);
+    let refused = super::decode_half_with(&bytes, (64, 64), super::Rows::Window, |rows| {
+        rows.decode_until(16).expect("rows");
+        rows.forget_before(8);
+        rows.take_whole().err()
+    })
+    .expect("decoded");
+    assert_eq!(refused, Some(Unreadable("rows of the image were let go of")));
+}

@@ -209,6 +209,8 @@ fn a_budget_the_first_png_misses_is_met_from_the_reduced_decode() {
     assert!(was_reduced(&prepared), "{}", prepared.report);
     let attempts = &prepared.report.attempts;
     assert!(attempts.len() > 1 && !attempts[0].fits, "{attempts:?}");
+    // A smaller size was tried: the pixels the streamed first PNG did not keep were decoded again.
+    assert!(attempts.iter().any(|a| a.size != attempts[0].size), "{attempts:?}");
     assert!(prepared.image_bytes.len() as u64 <= budget, "{}", prepared.report);
     let decoded = image::load_from_memory(&prepared.image_bytes)
         .expect("the file decodes")

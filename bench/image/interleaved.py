@@ -1,8 +1,9 @@
 """Times builds of `msgflux prepare` against each other, interleaved.
 
-Usage: python3 bench/image/interleaved.py ROUNDS BUILD [BUILD...]
+Usage: python3 bench/image/interleaved.py [--input FILE] ROUNDS BUILD [BUILD...]
 Each round runs every build once on bench/work/image/photo-12mp.jpg (made by
-bench/image/run.sh) to a 1024x1024 PNG, so a change of machine speed hits
+bench/image/run.sh; --input takes another, such as its photo-12mp.png) to a
+1024x1024 PNG, so a change of machine speed hits
 every build alike. Prints the best and median wall time and the median CPU
 (user + system, from getrusage) of each. Standard library only; not a test.
 """
@@ -18,11 +19,11 @@ from pathlib import Path
 PHOTO = Path(__file__).resolve().parents[1] / "work" / "image" / "photo-12mp.jpg"
 
 
-def run_once(build, out):
+def run_once(build, photo, out):
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(
-        [build, "prepare", str(PHOTO), "--size", "1024x1024", "-o", out],
+        [build, "prepare", str(photo), "--size", "1024x1024", "-o", out],
         stdout=subprocess.DEVNULL,
         check=True,
     )
@@ -33,16 +34,20 @@ def run_once(build, out):
 
 
 def main():
-    rounds, builds = int(sys.argv[1]), sys.argv[2:]
-    if not PHOTO.exists():
-        sys.exit(f"{PHOTO} is missing: run bench/image/run.sh once first")
+    args = sys.argv[1:]
+    photo = PHOTO
+    if args[:1] == ["--input"]:
+        photo, args = Path(args[1]), args[2:]
+    rounds, builds = int(args[0]), args[1:]
+    if not photo.exists():
+        sys.exit(f"{photo} is missing: run bench/image/run.sh once first")
     walls = {b: [] for b in builds}
     cpus = {b: [] for b in builds}
     with tempfile.TemporaryDirectory() as tmp:
         out = str(Path(tmp) / "out.png")
         for _ in range(rounds):
             for build in builds:
-                wall, cpu = run_once(build, out)
+                wall, cpu = run_once(build, photo, out)
                 walls[build].append(wall)
                 cpus[build].append(cpu)
     print("| build | wall best ms | wall median ms | CPU median ms |")

@@ -7,6 +7,8 @@ mod decode;
 mod decode_reduced;
 // Our own baseline JPEG decoder at half scale, on two threads (decode_reduced's fast path).
 mod jpeg;
+// A PNG's rows decoded from the top on demand (prepare's streamed path).
+mod png_rows;
 // Encoding and the settings stepped through to meet a byte budget.
 mod encode;
 // Rectangles, fit modes and the placement shared by an image and its mask.
@@ -25,7 +27,7 @@ mod validate;
 
 // Prepare an image and mask for a target.
 mod prepare;
-// Prepare's fastest path: a JPEG scaled and encoded while it is decoded at half scale.
+// Prepare's fastest path: a JPEG or PNG scaled and encoded while it is decoded.
 mod prepare_streamed;
 
 // Side-by-side view, difference heatmap, mask-leak report.

@@ -16,7 +16,7 @@ use crate::decode_reduced::plan_reduced;
 use crate::encode::{EncodeSetting, PngLevel, build_and_encode_png_fast, encode};
 use crate::geometry::{CropAnchor, Fit, PadFill, Placement, Rect};
 use crate::mask::Mask;
-use crate::prepare_streamed::{FirstRung, decode_half_scaled_to_png};
+use crate::prepare_streamed::{FirstRung, decode_half_scaled_to_png, decode_png_scaled_to_png};
 use crate::resize::{Filter, Layout, resize_rgb, resize_rgba, resize_rows_into};
 
 /// The output size a [`PrepareTarget`] asks for.
@@ -408,7 +408,8 @@ fn decode_again(bytes: &[u8], limits: &DecodeLimits, target: &PrepareTarget) -> 
 /// ([`decode_reduced`](crate::decode_reduced)): on the 12-megapixel
 /// benchmark that is most of the time saved (docs/benchmarks/image.md); at
 /// half scale, upright, to a PNG it fills, it is also scaled and encoded
-/// as it is decoded ([`decode_half_scaled_to_png`]). A crop keeps the full
+/// as it is decoded ([`decode_half_scaled_to_png`]), as a PNG resized to a
+/// PNG it fills is ([`decode_png_scaled_to_png`]). A crop keeps the full
 /// decode, whose pixels its window is measured in.
 fn decode_for(
     bytes: &[u8],
@@ -417,8 +418,9 @@ fn decode_for(
     may_stream: bool,
 ) -> Result<(Decodes, Size)> {
     let whole_area = !matches!(target.fit, Fit::Crop(_));
-    if whole_area && ImageFormat::sniff(bytes) == Some(ImageFormat::Jpeg) {
-        let placement = |full: Size| Placement::fit(full, target.canvas_for(full), target.fit, None);
+    let placement = |full: Size| Placement::fit(full, target.canvas_for(full), target.fit, None);
+    let sniffed = ImageFormat::sniff(bytes);
+    if whole_area && sniffed == Some(ImageFormat::Jpeg) {
         if let Some(plan) = plan_reduced(bytes, limits, "image", |full| placement(full).dest.size())? {
             let full = plan.full();
             let first_placement = placement(full);
@@ -433,6 +435,17 @@ fn decode_for(
             if let Some(reduced) = plan.decode(bytes, "image", streams)? {
                 return Ok((Decodes::Pixels(reduced.decoded), reduced.full));
             }
+        }
+    }
+    if whole_area && may_stream && sniffed == Some(ImageFormat::Png) {
+        // Only a resize: a PNG already the canvas's size may pass through untouched.
+        let resized = |full: Size| {
+            let placement = placement(full);
+            (placement.canvas != full && streams_png(target, &placement)).then(|| placement.dest.size())
+        };
+        if let Some(first) = decode_png_scaled_to_png(bytes, limits, resized, "image")? {
+            let full = first.decoded_size;
+            return Ok((Decodes::Streamed(first), full));
         }
     }
     let decoded = decode(bytes, limits, "image")?;
@@ -543,16 +556,20 @@ fn prepare_decoded(
     target: &PrepareTarget,
     again: &dyn Fn() -> Result<DynamicImage>,
 ) -> Result<Prepared> {
+    let (format, has_alpha) = match &decoded {
+        Decodes::Pixels(decoded) => (decoded.format, decoded.has_alpha()),
+        Decodes::Streamed(first) => (first.format, first.has_alpha),
+    };
+    let original = ImageSummary {
+        size: full,
+        format: Some(format),
+        bytes: Some(file.len() as u64),
+        has_alpha,
+    };
     let decoded = match decoded {
         Decodes::Pixels(decoded) => decoded,
         Decodes::Streamed(first) => {
-            // Streamed only from an upright RGB JPEG.
-            let original = ImageSummary {
-                size: full,
-                format: Some(ImageFormat::Jpeg),
-                bytes: Some(file.len() as u64),
-                has_alpha: false,
-            };
+            // Streamed only from an upright file.
             let decoded_size = first.decoded_size;
             let prepared = prepare_pixels(
                 Pixels::Again(again),
@@ -564,12 +581,6 @@ fn prepare_decoded(
             )?;
             return Ok(reduced_scale_noted(prepared, decoded_size, full));
         }
-    };
-    let original = ImageSummary {
-        size: full,
-        format: Some(decoded.format),
-        bytes: Some(file.len() as u64),
-        has_alpha: decoded.has_alpha(),
     };
     let canvas = target.canvas_for(original.size);
     let passes_through = decoded.format == target.format
@@ -749,13 +760,11 @@ fn source_of<'a>(
     }
     let pixels = match image {
         Pixels::Decoded(pixels) => *pixels,
+        // Only this function fills either cell, `source` right after this
+        // one: with `source` empty, this one is too, so this decodes once.
         Pixels::Again(decode) => {
-            if decoded_again.get().is_none() {
-                let _ = decoded_again.set(decode()?);
-            }
-            decoded_again
-                .get()
-                .ok_or_else(|| Error::decode("image", "the second decode gave no pixels"))?
+            let decoded = decode()?;
+            decoded_again.get_or_init(|| decoded)
         }
     };
     // Sources without alpha are scaled as RGB (a quarter less work) and get alpha after.

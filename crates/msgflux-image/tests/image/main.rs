@@ -5,6 +5,7 @@ mod composite;
 mod conventions;
 mod hostile;
 mod masks;
+mod png_source;
 mod prepare;
 mod reduced;
 

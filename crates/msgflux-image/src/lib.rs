@@ -7,7 +7,7 @@ mod decode;
 mod decode_reduced;
 // Our own baseline JPEG decoder at half scale, on two threads (decode_reduced's fast path).
 mod jpeg;
-// A PNG's rows decoded from the top on demand (prepare's streamed path).
+// A PNG's rows inflated on another thread and taken from the top (prepare's streamed path).
 mod png_rows;
 // Encoding and the settings stepped through to meet a byte budget.
 mod encode;

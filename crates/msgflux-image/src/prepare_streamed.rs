@@ -2,9 +2,10 @@
 //! it fills): each band of the output is scaled as soon as the decoder has
 //! finished the rows it reads, and compressed while the next band is
 //! scaled, holding a window of source rows rather than the decoded image.
-//! A camera JPEG is decoded at half scale by our own decoder, whose entropy
-//! decoding runs on a third thread; a PNG is decoded row by row. On the
-//! 12 MP benchmark that hides the scaling and encoding behind the decoding
+//! Three threads overlap: a camera JPEG's entropy decoding (our own
+//! half-scale decoder) or a PNG's inflating; the rest of the decoding and
+//! the scaling; the PNG encoding. On the 12 MP benchmarks that hides the
+//! scaling and encoding behind the entropy decoding or the inflating
 //! (docs/benchmarks/image.md).
 
 use image::RgbaImage;
@@ -12,7 +13,7 @@ use msgflux_core::{DecodeLimits, Error, ImageFormat, Result, Size};
 
 use crate::encode::build_and_encode_png_fast;
 use crate::jpeg::{HalfRows, Rows};
-use crate::png_rows::PngRows;
+use crate::png_rows::{PngFile, PngRows};
 use crate::prepare::rgb_into_opaque_rgba;
 use crate::resize::{Filter, Layout, resize_rows_from_window, rows_read};
 
@@ -60,7 +61,7 @@ impl RowWindow for HalfRows<'_> {
     }
 }
 
-impl RowWindow for PngRows<'_> {
+impl RowWindow for PngRows {
     fn size(&self) -> Size {
         PngRows::size(self)
     }
@@ -151,7 +152,7 @@ pub(crate) fn decode_half_scaled_to_png(
 /// Decodes a PNG row by row and scales it to the size `size_for` gives for
 /// its size, as a fast-level PNG on the way; `None` when `size_for` gives
 /// none, or the file is not a plain 8-bit PNG within `limits`
-/// ([`PngRows::open`]), or a row cannot be read: the caller decodes it
+/// ([`PngFile::open`]), or a row cannot be read: the caller decodes it
 /// whole, which reports any error.
 pub(crate) fn decode_png_scaled_to_png(
     bytes: &[u8],
@@ -160,23 +161,24 @@ pub(crate) fn decode_png_scaled_to_png(
     what: &str,
 ) -> Result<Option<FirstRung>> {
     msgflux_core::kit::guarded_decode(ImageFormat::Png, what, || {
-        let Some(mut rows) = PngRows::open(bytes, limits) else {
+        let Some(file) = PngFile::open(bytes, limits) else {
             return Ok(None);
         };
-        let Some(size) = size_for(rows.size()) else {
+        let (decoded_size, layout) = (file.size(), file.layout());
+        let Some(size) = size_for(decoded_size) else {
             return Ok(None);
         };
-        let encoded = scaled_to_fast_png(&mut rows, size, what);
-        if rows.failed() {
+        let (encoded, failed) = file.decode_with(|rows| (scaled_to_fast_png(rows, size, what), rows.failed()));
+        if failed {
             return Ok(None);
         }
         let (pixels, png) = encoded?;
         Ok(Some(FirstRung {
             pixels,
             png,
-            decoded_size: rows.size(),
+            decoded_size,
             format: ImageFormat::Png,
-            has_alpha: rows.layout() == Layout::Rgba,
+            has_alpha: layout == Layout::Rgba,
         }))
     })
 }
@@ -347,15 +349,24 @@ mod tests {
     #[test]
     fn a_streamed_png_holds_a_window_of_rows_not_the_image() {
         let bytes = plain_png(png::ColorType::Rgb, png::BitDepth::Eight);
-        let mut rows = PngRows::open(&bytes, &DecodeLimits::default()).unwrap();
-        let (_, _) = rows.decode_until(120).unwrap();
-        rows.forget_before(100);
-        let (first, window) = rows.decode_until(130).unwrap();
-        assert_eq!((first, window.len()), (100, 30 * 300 * 3));
+        let file = PngFile::open(&bytes, &DecodeLimits::default()).unwrap();
+        let (first, window) = file.decode_with(|rows| {
+            rows.decode_until(120).unwrap();
+            rows.forget_before(100);
+            let (first, window) = rows.decode_until(130).unwrap();
+            (first, window.to_vec())
+        });
+        // Rows 100 up to the end of the chunk holding row 130.
+        assert_eq!(first, 100);
+        assert!(
+            (30..=30 + 16).contains(&(window.len() / 900)),
+            "{} rows held",
+            window.len() / 900
+        );
         let whole = crate::decode(&bytes, &DecodeLimits::default(), "image")
             .unwrap()
             .image
             .into_rgb8();
-        assert_eq!(window, &whole.as_raw()[100 * 900..130 * 900]);
+        assert_eq!(window, &whole.as_raw()[100 * 900..100 * 900 + window.len()]);
     }
 }

@@ -173,6 +173,38 @@ fn a_truncated_png_is_a_decode_error() {
 }
 
 #[test]
+fn a_truncated_png_prepared_to_a_smaller_png_is_the_same_decode_error() {
+    // The streamed path gives up at the missing rows; the whole decode reports them.
+    let png = asset("chelsea.png");
+    let err = prepare_bytes(
+        &png[..png.len() / 2],
+        None,
+        &PrepareTarget::new().with_size(Size::new(100, 80)),
+        &limits(),
+    )
+    .expect_err("truncated");
+    assert!(matches!(err, Error::Decode { .. }), "{err:?}");
+}
+
+#[test]
+fn a_png_damaged_anywhere_prepares_or_fails_with_an_error_never_a_panic() {
+    let png = encode(
+        &DynamicImage::ImageRgba8(image::RgbaImage::from_fn(96, 64, |x, y| {
+            image::Rgba([x as u8, y as u8, (x * y) as u8, 200])
+        })),
+        image::ImageFormat::Png,
+    );
+    let target = PrepareTarget::new().with_size(Size::new(40, 30));
+    for at in (0..png.len()).step_by(7) {
+        let mut damaged = png.clone();
+        damaged[at] ^= 0x5a;
+        if let Ok(prepared) = prepare_bytes(&damaged, None, &target, &limits()) {
+            assert_eq!(prepared.image.dimensions(), (40, 30), "damaged at {at}");
+        }
+    }
+}
+
+#[test]
 fn a_png_cut_inside_its_header_is_a_decode_error() {
     let png = asset("chelsea.png");
     let err = decode(&png[..20], &limits(), "image").expect_err("truncated");
@@ -230,6 +262,12 @@ fn a_png_bomb_is_refused_within_tight_limits_and_decoded_within_loose_ones() {
     let tight = DecodeLimits::new(16_384, 16 * 1024 * 1024);
     assert_invalid(
         &decode(&bomb, &tight, "image").expect_err("bomb"),
+        "exceeds the decoding limits",
+    );
+    // Prepare, which reads a PNG row by row, refuses it the same way.
+    let to_smaller = PrepareTarget::new().with_size(Size::square(512));
+    assert_invalid(
+        &prepare_bytes(&bomb, None, &to_smaller, &tight).expect_err("bomb"),
         "exceeds the decoding limits",
     );
     assert_eq!(

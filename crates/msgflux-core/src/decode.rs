@@ -43,6 +43,20 @@ impl DecodeLimits {
     pub fn new(max_side: u32, max_alloc: u64) -> Self {
         Self { max_side, max_alloc }
     }
+
+    /// Whether an image of `width` x `height` whose decoded pixels take
+    /// `pixel_bytes` is within these limits: the rule every decode path
+    /// applies to the header before it allocates.
+    ///
+    /// ```
+    /// let limits = msgflux_core::DecodeLimits::new(4096, 48 * 1024 * 1024);
+    /// assert!(limits.admits(4000, 3000, 4000 * 3000 * 3));
+    /// assert!(!limits.admits(5000, 100, 5000 * 100 * 3), "a side over 4096");
+    /// assert!(!limits.admits(4000, 4000, 4000 * 4000 * 4), "64 MB of pixels");
+    /// ```
+    pub fn admits(&self, width: u32, height: u32, pixel_bytes: u64) -> bool {
+        width.max(height) <= self.max_side && pixel_bytes <= self.max_alloc
+    }
 }
 
 /// What the header of an image file says, read without decoding pixels.
@@ -140,7 +154,7 @@ pub fn decode_oriented(
         // Not every decoder checks `max_alloc` before allocating its output
         // (PNG does not), so check the pixel buffer's size from the header here.
         let pixel_bytes = decoder.total_bytes();
-        if pixel_bytes > limits.max_alloc {
+        if !limits.admits(width, height, pixel_bytes) {
             return Err(Error::invalid(
                 what,
                 format!(

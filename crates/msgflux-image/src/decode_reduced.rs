@@ -220,7 +220,7 @@ fn decode_scaled(
 /// accepted or refused the same way whichever path decodes it.
 fn check_limits(full: Size, limits: &DecodeLimits, what: &str) -> Result<()> {
     let pixel_bytes = u64::from(full.width) * u64::from(full.height) * 3;
-    if full.width.max(full.height) > limits.max_side || pixel_bytes > limits.max_alloc {
+    if !limits.admits(full.width, full.height, pixel_bytes) {
         return Err(Error::invalid(
             what,
             format!(

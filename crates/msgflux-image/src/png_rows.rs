@@ -40,10 +40,9 @@ impl<'a> PngFile<'a> {
         let plain = !info.interlaced && info.exif_metadata.is_none() && info.animation_control.is_none();
         let within = size.width > 0
             && size.height > 0
-            && size.width.max(size.height) <= limits.max_side
             && reader
                 .output_buffer_size()
-                .is_some_and(|bytes| bytes as u64 <= limits.max_alloc);
+                .is_some_and(|bytes| limits.admits(size.width, size.height, bytes as u64));
         let (colour, depth) = reader.output_color_type();
         if !plain || !within || depth != png::BitDepth::Eight || colour == png::ColorType::Indexed {
             return None;

@@ -7,6 +7,8 @@ mod decode;
 mod decode_reduced;
 // Our own baseline JPEG decoder at half scale, on two threads (decode_reduced's fast path).
 mod jpeg;
+// The window of rows a streamed decoder holds (the JPEG and PNG row readers).
+mod held_rows;
 // A PNG's rows inflated on another thread and taken from the top (prepare's streamed path).
 mod png_rows;
 // Encoding and the settings stepped through to meet a byte budget.

@@ -8,6 +8,7 @@ use std::sync::mpsc;
 
 use msgflux_core::{DecodeLimits, Size};
 
+use crate::held_rows::HeldRows;
 use crate::resize::Layout;
 
 /// Rows decoded per hand-over to the scaling thread.
@@ -79,9 +80,7 @@ impl<'a> PngFile<'a> {
                 free_tx,
                 size,
                 layout,
-                pixels: Vec::new(),
-                first: 0,
-                done: 0,
+                held: HeldRows::new(row_bytes, 0),
                 failed: false,
             };
             work(&mut rows)
@@ -125,16 +124,14 @@ fn decode_rows(
     }
 }
 
-/// The rows of a [`PngFile`] being decoded, RGB or RGBA, `first..done` held.
+/// The rows of a [`PngFile`] being decoded, RGB or RGBA, a window of them held.
 pub(crate) struct PngRows {
     rows_rx: mpsc::Receiver<Option<Vec<u8>>>,
     /// Chunks handed back for the decoder to fill again.
     free_tx: mpsc::Sender<Vec<u8>>,
     size: Size,
     layout: Layout,
-    pixels: Vec<u8>,
-    first: u32,
-    done: u32,
+    held: HeldRows,
     failed: bool,
 }
 
@@ -158,12 +155,10 @@ impl PngRows {
     /// Takes rows until at least `rows` (at most the height) are done, and
     /// gives the first row still held and the rows from it on.
     pub(crate) fn decode_until(&mut self, rows: u32) -> Result<(u32, &[u8]), &'static str> {
-        let row_bytes = self.size.width as usize * self.layout.channels();
-        while !self.failed && self.done < rows.min(self.size.height) {
+        while !self.failed && self.held.done() < rows.min(self.size.height) {
             match self.rows_rx.recv() {
                 Ok(Some(chunk)) => {
-                    self.pixels.extend_from_slice(&chunk);
-                    self.done += (chunk.len() / row_bytes) as u32;
+                    self.held.extend(&chunk);
                     // The decoder may be done already; the chunk is then dropped.
                     let _ = self.free_tx.send(chunk);
                 }
@@ -173,14 +168,11 @@ impl PngRows {
         if self.failed {
             return Err("a row of the PNG could not be read");
         }
-        Ok((self.first, &self.pixels))
+        Ok(self.held.window())
     }
 
     /// Lets go of the rows above `row`.
     pub(crate) fn forget_before(&mut self, row: u32) {
-        let row = row.clamp(self.first, self.done);
-        let row_bytes = self.size.width as usize * self.layout.channels();
-        self.pixels.drain(..(row - self.first) as usize * row_bytes);
-        self.first = row;
+        self.held.forget_before(row);
     }
 }

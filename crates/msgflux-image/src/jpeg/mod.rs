@@ -22,6 +22,8 @@ use std::sync::mpsc;
 
 use scan::{Layout, ScanDecoder};
 
+use crate::held_rows::HeldRows;
+
 /// Why this decoder did not decode a file: not a fault of the file
 /// necessarily, only of this decoder's reach.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,7 +102,7 @@ pub(crate) fn decode_half_with<T>(
         });
         let (width, height) = (header.width.div_ceil(2), header.height.div_ceil(2));
         let channels = header.components.len();
-        let whole_bytes = width as usize * height as usize * channels;
+        let row_bytes = width as usize * channels;
         let mut rows = HalfRows {
             rows_rx,
             free_tx,
@@ -108,12 +110,10 @@ pub(crate) fn decode_half_with<T>(
             layout: &layout,
             quant: header.quant.map(|table| table.map(f32::from)),
             basis: &basis,
-            pixels: Vec::with_capacity(if keep == Rows::Whole { whole_bytes } else { 0 }),
+            held: HeldRows::new(row_bytes, if keep == Rows::Whole { height as usize } else { 0 }),
             width,
             height,
             channels,
-            first: 0,
-            done: 0,
             failure: None,
         };
         let result = work(&mut rows);
@@ -133,15 +133,10 @@ pub(crate) struct HalfRows<'a> {
     /// The quantisation tables, as the transform multiplies them.
     quant: [[f32; 64]; 4],
     basis: &'a idct::Basis,
-    /// Rows `first..done`.
-    pixels: Vec<u8>,
+    held: HeldRows,
     width: u32,
     height: u32,
     channels: usize,
-    /// The first row still held.
-    first: u32,
-    /// Output rows finished.
-    done: u32,
     failure: Option<Unreadable>,
 }
 
@@ -165,9 +160,8 @@ impl HalfRows<'_> {
         if let Some(failure) = self.failure {
             return Err(failure);
         }
-        let row_bytes = self.width as usize * self.channels;
         let plane_h = self.layout.plane_h as u32;
-        while self.done < rows.min(self.height) {
+        while self.held.done() < rows.min(self.height) {
             let received = self
                 .rows_rx
                 .recv()
@@ -179,31 +173,25 @@ impl HalfRows<'_> {
                     return Err(failure);
                 }
             };
-            let band_rows = plane_h.min(self.height - self.done);
-            let start = self.pixels.len();
-            self.pixels.resize(start + band_rows as usize * row_bytes, 0);
+            let band_rows = plane_h.min(self.height - self.held.done());
             self.planes
                 .fill(self.layout, &self.quant, self.basis, &mut coefficients);
-            self.planes.convert(&mut self.pixels[start..], self.width as usize);
-            self.done += band_rows;
+            self.planes.convert(self.held.grow(band_rows), self.width as usize);
             // The entropy side may be done already; the buffer is then dropped.
             let _ = self.free_tx.send(coefficients);
         }
-        Ok((self.first, &self.pixels))
+        Ok(self.held.window())
     }
 
     /// Lets go of the finished rows above `row`: a caller that has used them
     /// keeps a window of rows instead of the whole image.
     pub(crate) fn forget_before(&mut self, row: u32) {
-        let row = row.clamp(self.first, self.done);
-        let row_bytes = self.width as usize * self.channels;
-        self.pixels.drain(..(row - self.first) as usize * row_bytes);
-        self.first = row;
+        self.held.forget_before(row);
     }
 
     /// The whole image: every row finished, none forgotten.
     fn take_whole(&mut self) -> Result<HalfScale, Unreadable> {
-        if self.first > 0 {
+        if self.held.first() > 0 {
             return Err(Unreadable("rows of the image were let go of"));
         }
         self.decode_until(self.height)?;
@@ -211,7 +199,7 @@ impl HalfRows<'_> {
             width: self.width,
             height: self.height,
             channels: self.channels,
-            pixels: std::mem::take(&mut self.pixels),
+            pixels: self.held.take(),
         })
     }
 }
